@@ -1,0 +1,108 @@
+"""Does time fall with MACs? Merged vs unmerged ViT-B/16 on the CPU, in one process.
+
+    python benchmarks/merge_speed.py [--model vit_base_patch16_224] [--rounds 7]
+
+Random weights (speed does not depend on them). Configurations are timed in
+interleaved rounds so machine noise hits all of them alike; the median is
+reported. ``efficiency = speedup x MAC_ratio`` (1.0: time falls exactly with
+MACs). ``merge_share`` is the fraction of block time spent in matching and
+merging. Prints one JSON line per (batch, schedule) and writes them all to
+benchmarks/results/merge_speed.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import timm
+import torch
+
+import semcom_ros.merging_vit as mv
+from semcom_ros.macs import VitShape, gmacs
+from semcom_ros.merging_vit import MergeSchedule, apply_merging
+
+
+class Stopwatch:
+    """Accumulates wall time of wrapped calls and of whole blocks."""
+
+    def __init__(self):
+        self.merge = 0.0
+        self.blocks = 0.0
+
+    def wrap(self, fn):
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.merge += time.perf_counter() - t
+        return timed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="vit_base_patch16_224")
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--ratios", default="0.1,0.2")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "merge_speed.json")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    model = apply_merging(timm.create_model(args.model, pretrained=False).eval())
+    shape, depth = VitShape.of(model), len(model.blocks)
+    watch = Stopwatch()
+    mv.bipartite_match = watch.wrap(mv.bipartite_match)
+    mv.merge_tokens = watch.wrap(mv.merge_tokens)
+    starts = {}
+    for blk in model.blocks:
+        blk.register_forward_pre_hook(lambda m, a: starts.__setitem__(m, time.perf_counter()))
+        blk.register_forward_hook(lambda m, a, o: setattr(watch, "blocks", watch.blocks + time.perf_counter() - starts[m]))
+
+    schedules = {"none": 0.0, **{f"uniform_{r}": float(r) for r in args.ratios.split(",")}}
+    rows = []
+    for batch in (int(b) for b in args.batches.split(",")):
+        x = torch.randn(batch, 3, *model.patch_embed.img_size)
+        times = {k: [] for k in schedules}
+        merge_t = {k: 0.0 for k in schedules}
+        block_t = {k: 0.0 for k in schedules}
+        tokens = {}
+        with torch.inference_mode():
+            for rnd in range(args.rounds + 1):          # round 0 warms up
+                for name, r in schedules.items():
+                    model.merge_schedule = MergeSchedule.uniform(r, depth)
+                    watch.merge = watch.blocks = 0.0
+                    t = time.perf_counter()
+                    model(x)
+                    dt = time.perf_counter() - t
+                    tokens[name] = list(model.merge_state.tokens_per_layer)
+                    if rnd:
+                        times[name].append(dt)
+                        merge_t[name] += watch.merge
+                        block_t[name] += watch.blocks
+        base_t = statistics.median(times["none"])
+        base_macs = gmacs(shape)
+        for name in schedules:
+            t = statistics.median(times[name])
+            speedup = base_t / t
+            mac_ratio = gmacs(shape, tokens[name]) / base_macs
+            row = {"model": args.model, "batch": batch, "schedule": name, "threads": args.threads,
+                   "img_per_s": round(batch / t, 2), "speedup": round(speedup, 3),
+                   "gmacs": round(gmacs(shape, tokens[name]), 3), "mac_ratio": round(mac_ratio, 3),
+                   "efficiency": round(speedup * mac_ratio, 3),
+                   "merge_share": round(merge_t[name] / block_t[name], 4) if block_t[name] else 0.0}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+                                    "torch": torch.__version__, "timm": timm.__version__, "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

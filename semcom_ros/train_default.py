@@ -1,0 +1,136 @@
+"""Train the embedded default ViT on Fashion-MNIST (CPU, resumable).
+
+    python -m semcom_ros.train_default --epochs 14 --out semcom_ros/weights
+
+Checkpoints after every epoch to ``--work`` so an interrupted run resumes.
+At the end it writes ``fmnist_vit.safetensors``, the embedded evaluation
+set and a model card with the measured test accuracy.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .datasets import EMBEDDED_EVAL_FILE, load_fashion_mnist
+from .models import DEFAULT_ARCH, DEFAULT_WEIGHTS, FMNIST_MEAN, FMNIST_STD, build_default_vit
+
+EMBEDDED_EVAL_SIZE = 3000   # first test images, shipped with the package
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    """uint8 Nx28x28 -> normalised Nx1x32x32 (zero-padded like fmnist_preprocess)."""
+    x = torch.from_numpy(np.pad(images, ((0, 0), (2, 2), (2, 2)))).float().div_(255.0)
+    return ((x - FMNIST_MEAN) / FMNIST_STD).unsqueeze(1)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random +-2 px shifts and horizontal flips: cheap, and enough for a small ViT."""
+    n = x.shape[0]
+    bg = (0.0 - FMNIST_MEAN) / FMNIST_STD
+    padded = F.pad(x, (2, 2, 2, 2), value=bg)
+    dx = torch.randint(0, 5, (n,), generator=gen)
+    dy = torch.randint(0, 5, (n,), generator=gen)
+    out = torch.stack([padded[i, :, dy[i]:dy[i] + 32, dx[i]:dx[i] + 32] for i in range(n)])
+    flip = torch.rand(n, generator=gen) < 0.5
+    out[flip] = out[flip].flip(-1)
+    return out
+
+
+@torch.no_grad()
+def accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 500) -> float:
+    model.eval()
+    correct = sum((model(x[i:i + batch]).argmax(-1) == y[i:i + batch]).sum().item()
+                  for i in range(0, len(y), batch))
+    return correct / len(y)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--epochs", type=int, default=14)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--weight-decay", type=float, default=0.05)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--work", type=Path, default=Path("train_work"), help="checkpoint folder")
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "weights")
+    ap.add_argument("--limit-train", type=int, default=None, help="use only N training images (smoke runs)")
+    args = ap.parse_args(argv)
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    train, test = load_fashion_mnist("train"), load_fashion_mnist("t10k")
+    xtr, ytr = to_tensor(train.images[:args.limit_train]), torch.from_numpy(train.labels[:args.limit_train])
+    xte, yte = to_tensor(test.images), torch.from_numpy(test.labels)
+
+    model = build_default_vit()
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = math.ceil(len(ytr) / args.batch)
+    total, warmup = args.epochs * steps_per_epoch, steps_per_epoch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(1.0, s / total))))
+    gen = torch.Generator().manual_seed(args.seed)
+    start_epoch = 0
+    args.work.mkdir(parents=True, exist_ok=True)
+    ckpt = args.work / "last.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        gen.set_state(state["gen"])
+        start_epoch = int(state["epoch"])
+        print(f"resumed after epoch {start_epoch}")
+
+    t0 = time.time()
+    for epoch in range(start_epoch, args.epochs):
+        model.train()
+        perm = torch.randperm(len(ytr), generator=gen)
+        bar = tqdm(range(0, len(ytr), args.batch), desc=f"epoch {epoch + 1}/{args.epochs}", mininterval=5)
+        for i in bar:
+            idx = perm[i:i + args.batch]
+            loss = F.cross_entropy(model(augment(xtr[idx], gen)), ytr[idx], label_smoothing=0.1)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        acc = accuracy(model, xte[EMBEDDED_EVAL_SIZE:], yte[EMBEDDED_EVAL_SIZE:])
+        print(f"epoch {epoch + 1}: held-out test accuracy {acc:.4f} ({time.time() - t0:.0f} s)", flush=True)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "gen": gen.get_state(), "epoch": epoch + 1}, ckpt)
+
+    export(model, xte, yte, test.images, test.labels, args)
+
+
+def export(model, xte, yte, test_images, test_labels, args) -> None:
+    from safetensors.torch import save_file
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(args.out / DEFAULT_WEIGHTS))
+    data_dir = args.out.parent / "data"
+    data_dir.mkdir(exist_ok=True)
+    np.savez_compressed(data_dir / EMBEDDED_EVAL_FILE, images=test_images[:EMBEDDED_EVAL_SIZE],
+                        labels=test_labels[:EMBEDDED_EVAL_SIZE].astype(np.uint8))
+    acc_full = accuracy(model, xte, yte)
+    acc_embedded = accuracy(model, xte[:EMBEDDED_EVAL_SIZE], yte[:EMBEDDED_EVAL_SIZE])
+    card = {"architecture": "timm VisionTransformer", **DEFAULT_ARCH,
+            "data": "Fashion-MNIST (Debian dataset-fashion-mnist), 60000 train images, 28x28 zero-padded to 32x32",
+            "command": f"python -m semcom_ros.train_default --epochs {args.epochs} --batch {args.batch} "
+                       f"--lr {args.lr} --weight-decay {args.weight_decay} --seed {args.seed}",
+            "test_accuracy_10k": round(acc_full, 4), "embedded_eval_accuracy": round(acc_embedded, 4),
+            "embedded_eval": f"first {EMBEDDED_EVAL_SIZE} Fashion-MNIST test images"}
+    (args.out / "MODEL_CARD.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(json.dumps(card))
+
+
+if __name__ == "__main__":
+    main()

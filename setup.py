@@ -1,0 +1,31 @@
+from glob import glob
+
+from setuptools import find_packages, setup
+
+package_name = "semcom_ros"
+
+setup(
+    name=package_name,
+    version="0.1.0",
+    packages=find_packages(exclude=["test"]),
+    package_data={package_name: ["weights/*.safetensors", "weights/*.json", "data/*.npz"]},
+    data_files=[
+        ("share/ament_index/resource_index/packages", ["resource/" + package_name]),
+        ("share/" + package_name, ["package.xml"]),
+        ("share/" + package_name + "/launch", glob("launch/*.launch.py")),
+        ("share/" + package_name + "/config", glob("config/*.yaml")),
+    ],
+    install_requires=["setuptools"],
+    zip_safe=False,
+    maintainer="semcom_ros maintainers",
+    maintainer_email="maintainers@semcom-ros.invalid",
+    description="Transformer-based semantic communication for robots (ROS 2)",
+    license="Apache-2.0",
+    tests_require=["pytest"],
+    entry_points={
+        "console_scripts": [
+            "semcom-inspect = semcom_ros.inspect_cli:main",
+            "semcom-train-default = semcom_ros.train_default:main",
+        ],
+    },
+)
