@@ -1,0 +1,97 @@
+"""Wireless channel models for complex symbol frames (METHOD §1, eqs. 4-5).
+
+    y = h·z + n,   n ~ CN(0, sigma²),   SNR_dB = 10·log10(P / sigma²)
+
+``h = 1`` for AWGN; ``h ~ CN(0, 1)`` once per frame for Rayleigh block fading.
+The receiver equalises with the true ``h`` (known CSI) or with a
+least-squares estimate from pilot symbols sent in the same frame; the pilots
+also give an SNR estimate, which the runtime policy listens to.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+CHANNELS = ("awgn", "rayleigh")
+CSI_MODES = ("known", "pilot")
+
+
+def power_normalize(z: torch.Tensor, power: float = 1.0) -> torch.Tensor:
+    """Scale each frame (last dim) so that mean |z_i|² equals ``power`` exactly."""
+    mean_power = (z.abs() ** 2).mean(dim=-1, keepdim=True)
+    return z * torch.sqrt(power / mean_power.clamp_min(1e-12))
+
+
+def noise_variance(snr_db: torch.Tensor | float, power: float = 1.0) -> torch.Tensor:
+    return power / torch.pow(10.0, torch.as_tensor(snr_db, dtype=torch.float32) / 10.0)
+
+
+def complex_normal(shape, std: torch.Tensor | float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """CN(0, std²) samples: real and imaginary parts each carry half the variance."""
+    re = torch.randn(shape, generator=generator)
+    im = torch.randn(shape, generator=generator)
+    return torch.complex(re, im) * (torch.as_tensor(std) / math.sqrt(2.0))
+
+
+def pilot_symbols(n: int, power: float = 1.0) -> torch.Tensor:
+    """Known unit-modulus pilots (QPSK points), at the data power."""
+    phases = torch.arange(n) * (math.pi / 2) + math.pi / 4
+    return torch.polar(torch.full((n,), math.sqrt(power)), phases.float())
+
+
+@dataclass
+class Received:
+    symbols: torch.Tensor        # (B, k) equalised data symbols
+    h: torch.Tensor              # (B,) true channel gain
+    h_used: torch.Tensor         # (B,) gain the receiver equalised with
+    snr_db: torch.Tensor         # (B,) the link SNR that was applied
+    snr_est_db: torch.Tensor     # (B,) receiver's pilot estimate of the effective SNR |h|²P/sigma²
+    effective_snr_db: torch.Tensor  # (B,) the true effective SNR |h|²P/sigma²
+    csi: str = "known"
+
+    @property
+    def decoder_snr_db(self) -> torch.Tensor:
+        """The SNR the receiver believes: the truth with known CSI, else the pilot estimate."""
+        return self.effective_snr_db if self.csi == "known" else self.snr_est_db
+
+
+@dataclass
+class Channel:
+    kind: str = "awgn"
+    csi: str = "known"
+    n_pilots: int = 16
+    power: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in CHANNELS:
+            raise ValueError(f"unknown channel {self.kind!r}; use one of {CHANNELS}")
+        if self.csi not in CSI_MODES:
+            raise ValueError(f"unknown CSI mode {self.csi!r}; use one of {CSI_MODES}")
+        if self.n_pilots < 2:
+            raise ValueError("at least 2 pilots are needed to estimate gain and noise")
+
+    def transmit(self, z: torch.Tensor, snr_db, generator: torch.Generator | None = None) -> Received:
+        """Send power-normalised frames ``z`` (B, k) through the channel and equalise."""
+        b = z.shape[0]
+        snr_db = torch.as_tensor(snr_db, dtype=torch.float32).expand(b).clone()
+        if not torch.isfinite(snr_db).all():
+            raise ValueError("SNR must be finite")
+        sigma2 = noise_variance(snr_db, self.power)
+        if self.kind == "awgn":
+            h = torch.ones(b, dtype=torch.complex64)
+        else:
+            h = complex_normal((b,), 1.0, generator)
+        pilots = pilot_symbols(self.n_pilots, self.power)
+        tx = torch.cat([pilots.expand(b, -1), z.to(torch.complex64)], dim=1)
+        noise = complex_normal(tx.shape, sigma2.sqrt()[:, None], generator)
+        y = h[:, None] * tx + noise
+        y_pilot, y_data = y[:, :self.n_pilots], y[:, self.n_pilots:]
+        h_est = (y_pilot / pilots).mean(dim=1)
+        resid = (y_pilot - h_est[:, None] * pilots).abs().pow(2).sum(dim=1) / (self.n_pilots - 1)
+        snr_est = 10 * torch.log10((h_est.abs() ** 2 * self.power).clamp_min(1e-12) / resid.clamp_min(1e-12))
+        h_used = h if self.csi == "known" else h_est
+        safe = torch.where(h_used.abs() < 1e-6, torch.full_like(h_used, 1e-6), h_used)
+        eff = snr_db + 10 * torch.log10((h.abs() ** 2).clamp_min(1e-12))
+        return Received(y_data / safe[:, None], h, h_used, snr_db, snr_est, eff, self.csi)

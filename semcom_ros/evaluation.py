@@ -1,0 +1,69 @@
+"""Accuracy, MACs and channel uses of one merge schedule over a labelled image set."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+from .channels import Channel
+from .datasets import ImageSet
+from .merging_vit import MergeSchedule
+from .pipeline import SemanticLink
+
+
+@dataclass
+class EvalResult:
+    n_images: int
+    accuracy: float                                   # noiseless
+    accuracy_by_snr: dict[float, float] = field(default_factory=dict)
+    gmacs: float = 0.0                                # mean per image
+    channel_uses: float = 0.0                         # mean complex data symbols per frame
+    tokens_sent: float = 0.0                          # mean tokens per frame (prefix included)
+    tokens_per_layer: list[float] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"n_images": self.n_images, "accuracy": round(self.accuracy, 4),
+                "accuracy_by_snr": {float(k): round(v, 4) for k, v in self.accuracy_by_snr.items()},
+                "gmacs": round(self.gmacs, 5), "channel_uses": round(self.channel_uses, 2),
+                "tokens_sent": round(self.tokens_sent, 2),
+                "tokens_per_layer": [round(t, 2) for t in self.tokens_per_layer]}
+
+
+def preprocess_set(link: SemanticLink, data: ImageSet) -> torch.Tensor:
+    return link.preprocess(list(data.images))
+
+
+@torch.no_grad()
+def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule: MergeSchedule,
+             snrs: Sequence[float] = (), channel: Channel | None = None, batch: int = 250,
+             seed: int = 0) -> EvalResult:
+    """Run every image once through the edge and decode it once per SNR."""
+    link.schedule = schedule
+    if schedule.thresholds is not None:
+        batch = 1
+    channel = channel or Channel("awgn")
+    gen = torch.Generator().manual_seed(seed)
+    correct, correct_snr = 0, {float(s): 0 for s in snrs}
+    macs_sum = uses_sum = sent_sum = 0.0
+    layer_sum = torch.zeros(link.depth)
+    labels = torch.as_tensor(labels)
+    for i in range(0, len(labels), batch):
+        xb, yb = x[i:i + batch], labels[i:i + batch]
+        n = len(yb)
+        frame = link.edge(xb)
+        logits = link.server(frame.tokens, frame.sizes)
+        counts = frame.tokens_per_layer + list(link.model.merge_state.tokens_per_layer)
+        correct += int((logits.argmax(-1) == yb).sum())
+        macs_sum += link.gmacs(counts) * n
+        layer_sum += torch.tensor(counts, dtype=torch.float32) * n
+        sent_sum += frame.tokens.shape[1] * n
+        uses_sum += frame.channel_uses * n
+        if link.jscc is not None:
+            for snr in correct_snr:
+                rx = channel.transmit(frame.symbols, snr, gen)
+                pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1)
+                correct_snr[snr] += int((pred == yb).sum())
+    total = len(labels)
+    return EvalResult(total, correct / total, {s: c / total for s, c in correct_snr.items()} if link.jscc else {},
+                      macs_sum / total, uses_sum / total, sent_sum / total, (layer_sum / total).tolist())

@@ -1,0 +1,147 @@
+"""The Pareto front file: what the offline optimiser writes and the runtime reads.
+
+YAML, one per model. ``load_front`` checks every field and names the first
+problem it finds (file, path inside it, what was expected), so a broken or
+hand-edited file fails loudly at start-up instead of mid-mission.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+FORMAT_VERSION = 1
+
+
+class FrontFileError(ValueError):
+    """A front file that cannot be used, with the reason."""
+
+
+@dataclass
+class Configuration:
+    name: str
+    ratios: list[float] | None
+    thresholds: list[float] | None
+    accuracy: float
+    accuracy_by_snr: dict[float, float]
+    gmacs: float
+    channel_uses: float
+    img_per_s: float
+
+    def accuracy_at(self, snr_db: float) -> float:
+        """Expected accuracy at the nearest SNR of the grid (noiseless if there is no grid)."""
+        if not self.accuracy_by_snr:
+            return self.accuracy
+        nearest = min(self.accuracy_by_snr, key=lambda s: abs(s - snr_db))
+        return self.accuracy_by_snr[nearest]
+
+
+@dataclass
+class Front:
+    model: str
+    rate: int
+    depth: int
+    configurations: list[Configuration]
+    operating_points: dict[str, str | None]
+    raw: dict
+
+    def get(self, name: str) -> Configuration:
+        for c in self.configurations:
+            if c.name == name:
+                return c
+        known = [c.name for c in self.configurations] + [k for k, v in self.operating_points.items() if v]
+        if name in self.operating_points and self.operating_points[name]:
+            return self.get(self.operating_points[name])
+        raise KeyError(f"unknown configuration {name!r}; known: {', '.join(known)}")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.configurations]
+
+
+def _number(where: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise FrontFileError(f"{where}: expected a finite number, got {value!r}")
+    if not lo <= value <= hi:
+        raise FrontFileError(f"{where}: {value} outside [{lo}, {hi}]")
+    return float(value)
+
+
+def _vector(where: str, value, depth: int, lo: float, hi: float) -> list[float]:
+    if not isinstance(value, list) or len(value) != depth:
+        raise FrontFileError(f"{where}: expected a list of {depth} numbers, got {value!r}")
+    return [_number(f"{where}[{i}]", v, lo, hi) for i, v in enumerate(value)]
+
+
+def parse_front(data, source: str = "<front>") -> Front:
+    if not isinstance(data, dict):
+        raise FrontFileError(f"{source}: top level must be a mapping, got {type(data).__name__}")
+    for key in ("format", "model", "rate", "depth", "configurations", "operating_points"):
+        if key not in data:
+            raise FrontFileError(f"{source}: missing required key {key!r}")
+    if data["format"] != FORMAT_VERSION:
+        raise FrontFileError(f"{source}: format {data['format']!r} not supported (expected {FORMAT_VERSION})")
+    depth = int(_number(f"{source}: depth", data["depth"], 1, 1000))
+    rate = int(_number(f"{source}: rate", data["rate"], 1, 10000))
+    confs, seen = [], set()
+    if not isinstance(data["configurations"], list) or not data["configurations"]:
+        raise FrontFileError(f"{source}: configurations must be a non-empty list")
+    for i, c in enumerate(data["configurations"]):
+        where = f"{source}: configurations[{i}]"
+        if not isinstance(c, dict):
+            raise FrontFileError(f"{where}: expected a mapping")
+        name = c.get("name")
+        if not isinstance(name, str) or not name:
+            raise FrontFileError(f"{where}: needs a non-empty string 'name'")
+        if name in seen:
+            raise FrontFileError(f"{where}: duplicate name {name!r}")
+        seen.add(name)
+        has_r, has_t = c.get("ratios") is not None, c.get("thresholds") is not None
+        if has_r == has_t:
+            raise FrontFileError(f"{where} ({name}): give exactly one of 'ratios' or 'thresholds'")
+        ratios = _vector(f"{where}.ratios", c["ratios"], depth, 0.0, 1.0) if has_r else None
+        thresholds = _vector(f"{where}.thresholds", c["thresholds"], depth, -1.0, 1.0) if has_t else None
+        by_snr = c.get("accuracy_by_snr") or {}
+        if not isinstance(by_snr, dict):
+            raise FrontFileError(f"{where}.accuracy_by_snr: expected a mapping SNR -> accuracy")
+        parsed = {}
+        for k, v in by_snr.items():
+            try:
+                snr = float(k)
+            except (TypeError, ValueError):
+                raise FrontFileError(f"{where}.accuracy_by_snr: key {k!r} is not an SNR in dB") from None
+            parsed[_number(f"{where}.accuracy_by_snr key", snr)] = _number(f"{where}.accuracy_by_snr[{k}]", v, 0, 1)
+        by_snr = parsed
+        confs.append(Configuration(
+            name, ratios, thresholds,
+            _number(f"{where}.accuracy", c.get("accuracy"), 0.0, 1.0), by_snr,
+            _number(f"{where}.gmacs", c.get("gmacs"), 0.0),
+            _number(f"{where}.channel_uses", c.get("channel_uses"), 0.0),
+            _number(f"{where}.img_per_s", c.get("img_per_s", 0.0), 0.0)))
+    ops = data["operating_points"]
+    if not isinstance(ops, dict):
+        raise FrontFileError(f"{source}: operating_points must be a mapping")
+    for k, v in ops.items():
+        if v is not None and v not in seen:
+            raise FrontFileError(f"{source}: operating point {k} names unknown configuration {v!r}")
+    return Front(str(data["model"]), rate, depth, confs, dict(ops), data)
+
+
+def load_front(path: str | Path) -> Front:
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise FrontFileError(f"cannot read front file {path}: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FrontFileError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_front(data, str(path))
+
+
+def save_front(data: dict, path: str | Path) -> None:
+    parse_front(data, str(path))           # never write a file the runtime would refuse
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))

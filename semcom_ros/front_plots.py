@@ -1,0 +1,60 @@
+"""Plots of a front file: the front against the baselines, and accuracy vs SNR."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_front(data: dict, path: Path) -> None:
+    """Accuracy vs GMACs: Pareto front, uniform and random baselines (APTM Fig. 2 analogue)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    front = sorted(data["configurations"], key=lambda c: c["gmacs"])
+    ax.plot([c["gmacs"] for c in front], [100 * c["accuracy"] for c in front], "o-", label="Pareto front (BO)")
+    uni = sorted([b for b in data["baselines"] if b["name"].startswith("uniform") or b["name"] == "none"],
+                 key=lambda c: c["gmacs"])
+    ax.plot([c["gmacs"] for c in uni], [100 * c["accuracy"] for c in uni], "s--", label="uniform (ToMe-style)")
+    rnd = [b for b in data["baselines"] if b["name"].startswith("random")]
+    ax.scatter([c["gmacs"] for c in rnd], [100 * c["accuracy"] for c in rnd], marker="x", color="grey",
+               label="random schedules")
+    for op, name in data["operating_points"].items():
+        c = next((c for c in front if c["name"] == name), None)
+        if c:
+            ax.annotate(op, (c["gmacs"], 100 * c["accuracy"]), textcoords="offset points", xytext=(5, -12))
+    ax.set_xlabel("GMACs per image")
+    ax.set_ylabel(f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images")
+    ax.set_title(f"{data['model']}: merge schedules")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_snr(data: dict, path: Path) -> None:
+    """Accuracy vs SNR for S1, S2, S3 and no merging (APTM Fig. 3 analogue)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    by_name = {c["name"]: c for c in data["configurations"] + data["baselines"]}
+    curves = [(f"{op} ({name})", by_name[name]) for op, name in data["operating_points"].items() if name]
+    curves.append(("no merging", by_name["none"]))
+    for label, c in curves:
+        snrs = sorted(float(s) for s in c["accuracy_by_snr"])
+        accs = [100 * c["accuracy_by_snr"][s] for s in snrs]
+        ax.plot(snrs, accs, "o-", label=f"{label}, {c['gmacs']:.4f} GMACs")
+    ax.set_xlabel("SNR (dB), AWGN")
+    ax.set_ylabel("top-1 accuracy (%)")
+    ax.set_title(f"{data['model']}, JSCC {data['rate']} symbols/token")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

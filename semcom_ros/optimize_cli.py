@@ -1,0 +1,230 @@
+"""semcom-optimize: multi-objective Bayesian optimisation of per-layer merge schedules.
+
+    semcom-optimize --model default --trials 150 --n-images 1000 \
+        --storage sqlite:///front_study.db --out config/front_default.yaml --plots config/
+
+optuna's GPSampler (Matern-5/2 ARD GP per objective, log-EHVI) searches the
+per-layer ratios (or thresholds) on the first ``--n-images`` images of the
+set. The non-dominated trials form the front; they, no merging, uniform
+ratios 0.05..0.30 and random schedules are then measured again on the
+held-out rest of the set (noiseless and over AWGN on an SNR grid), timed on
+this CPU, and written with the operating points S1/S2/S3 to a front file.
+The study lives in optuna storage, so an interrupted run resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .channels import Channel
+from .cli_common import add_model_args
+from .evaluation import evaluate
+from .front_file import FORMAT_VERSION, save_front
+from .merging_vit import MergeSchedule
+from .pareto import hypervolume_2d, operating_points, pareto_indices
+
+OBJECTIVES = ("accuracy", "gmacs", "channel_uses")
+UNIFORM_RATIOS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
+
+
+def make_storage(spec: str | None):
+    """None -> in memory; 'sqlite:///x.db' (any RDB URL) or a journal file path."""
+    if spec is None:
+        return None
+    if "://" in spec:
+        return spec
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    Path(spec).parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(spec))
+
+
+def schedule_of(params: dict, depth: int, space: str) -> MergeSchedule:
+    vals = [float(params[f"l{i}"]) for i in range(depth)]
+    return MergeSchedule(ratios=vals) if space == "ratios" else MergeSchedule(thresholds=vals)
+
+
+@torch.no_grad()
+def throughput(link, x: torch.Tensor, schedules: list[MergeSchedule], rounds: int = 3, frames: int = 20) -> list[float]:
+    """Edge+server images per second at batch 1, rounds interleaved across schedules."""
+    times = [[] for _ in schedules]
+    for _ in range(rounds + 1):
+        for i, s in enumerate(schedules):
+            link.schedule = s
+            t = time.perf_counter()
+            for f in range(frames):
+                frame = link.edge(x[f:f + 1])
+                link.server(frame.tokens, frame.sizes)
+            times[i].append(time.perf_counter() - t)
+    return [frames / float(np.median(t[1:])) for t in times]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_model_args(ap)
+    ap.add_argument("--rate", type=int, default=4, help="JSCC symbols per token")
+    ap.add_argument("--jscc", help="JSCC weights for a non-default model")
+    ap.add_argument("--images", help="ImageFolder path (default: embedded evaluation set)")
+    ap.add_argument("--n-images", type=int, default=1000, help="images the search evaluates")
+    ap.add_argument("--final-images", type=int, default=None, help="held-out images for final numbers (default: rest)")
+    ap.add_argument("--trials", type=int, default=150)
+    ap.add_argument("--space", choices=("ratios", "thresholds"), default="ratios")
+    ap.add_argument("--r-max", type=float, default=0.5)
+    ap.add_argument("--tau-min", type=float, default=0.3)
+    ap.add_argument("--objectives", default="accuracy,gmacs", help="two or three of " + ",".join(OBJECTIVES))
+    ap.add_argument("--accuracy-floor", type=float, default=None, help="constraint: accuracy >= floor")
+    ap.add_argument("--gmacs-cap", type=float, default=None, help="constraint: GMACs <= cap")
+    ap.add_argument("--s2-floor", type=float, default=None, help="S2: accuracy floor (default: noiseless S1 - 2 pts)")
+    ap.add_argument("--s3-cap", type=float, default=None, help="S3: GMACs cap (default: 50 %% of unmerged)")
+    ap.add_argument("--random", type=int, default=10, help="random-schedule baselines")
+    ap.add_argument("--snr-grid", default="-10,-5,0,5,10,15,20,25")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--storage", help="optuna storage: sqlite:///file.db, or a journal file path")
+    ap.add_argument("--study-name", default=None)
+    ap.add_argument("--out", type=Path, required=True, help="front YAML to write")
+    ap.add_argument("--plots", type=Path, default=None, help="folder for the PNG plots")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    import optuna
+
+    from .eval_cli import build_link, load_images
+
+    try:
+        objectives = [o.strip() for o in args.objectives.split(",")]
+        if not 2 <= len(objectives) <= 3 or set(objectives) - set(OBJECTIVES) or "accuracy" not in objectives:
+            raise ValueError(f"--objectives: accuracy plus one or two of gmacs, channel_uses; got {args.objectives}")
+        snr_grid = [float(s) for s in args.snr_grid.split(",")]
+        args.limit = None
+        link = build_link(args)
+        x, y = load_images(args, link)
+        if args.n_images >= len(y):
+            raise ValueError(f"--n-images {args.n_images} leaves no held-out images of {len(y)}")
+    except (ValueError, OSError) as exc:
+        print(f"semcom-optimize: error: {exc}", file=sys.stderr)
+        return 2
+    depth = link.depth
+    xs, ys = x[:args.n_images], y[:args.n_images]
+    end = None if args.final_images is None else args.n_images + args.final_images
+    xf, yf = x[args.n_images:end], y[args.n_images:end]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.GPSampler(seed=args.seed, n_startup_trials=10)
+    study = optuna.create_study(
+        study_name=args.study_name or f"semcom-{args.model}-{args.space}-{'-'.join(objectives)}",
+        storage=make_storage(args.storage), load_if_exists=True, sampler=sampler,
+        directions=["maximize" if o == "accuracy" else "minimize" for o in objectives])
+
+    def objective(trial: optuna.Trial):
+        lo, hi = (0.0, args.r_max) if args.space == "ratios" else (args.tau_min, 1.0)
+        params = {f"l{i}": trial.suggest_float(f"l{i}", lo, hi) for i in range(depth)}
+        res = evaluate(link, xs, ys, schedule_of(params, depth, args.space))
+        vals = {"accuracy": res.accuracy, "gmacs": res.gmacs, "channel_uses": res.channel_uses}
+        if args.accuracy_floor is not None:
+            trial.set_constraint("accuracy_floor", args.accuracy_floor - res.accuracy)
+        if args.gmacs_cap is not None:
+            trial.set_constraint("gmacs_cap", res.gmacs - args.gmacs_cap)
+        return [vals[o] for o in objectives]
+
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    unmerged = evaluate(link, xs, ys, MergeSchedule(ratios=[0.0] * depth))
+    ref = (0.0, unmerged.gmacs * 1.05)
+    bar = tqdm(total=args.trials, initial=min(len(done), args.trials), desc="trials")
+    while len(done) < args.trials:
+        study.optimize(objective, n_trials=1)
+        done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        pts = [dict(zip(objectives, t.values)) for t in done]
+        front = pareto_indices(pts, objectives)
+        bar.update(1)
+        if "gmacs" in objectives:
+            bar.set_postfix(front=len(front), hv=f"{hypervolume_2d([pts[i] for i in front], *ref):.4f}")
+        else:
+            bar.set_postfix(front=len(front))
+    bar.close()
+
+    # --- the front and the baselines, on the search images and on held-out images
+    trials = [t for t in done if _feasible(t)]
+    search_pts = [dict(zip(objectives, t.values)) for t in trials]
+    front_trials = [trials[i] for i in pareto_indices(search_pts, objectives)]
+    front_trials.sort(key=lambda t: -dict(zip(objectives, t.values))["accuracy"])
+    rng = np.random.default_rng(args.seed)
+    baselines = {"none": MergeSchedule(ratios=[0.0] * depth)}
+    baselines.update({f"uniform_{r:.2f}": MergeSchedule(ratios=[r] * depth) for r in UNIFORM_RATIOS})
+    baselines.update({f"random_{i}": MergeSchedule(ratios=rng.uniform(0, args.r_max, depth).round(4).tolist())
+                      for i in range(args.random)})
+    entries = [(f"p{i:02d}", schedule_of(t.params, depth, args.space)) for i, t in enumerate(front_trials)]
+    entries += list(baselines.items())
+    channel = Channel("awgn")
+    results = {}
+    for name, sched in tqdm(entries, desc="held-out evaluation"):
+        search = evaluate(link, xs, ys, sched)
+        final = evaluate(link, xf, yf, sched, snr_grid, channel, seed=args.seed)
+        results[name] = (sched, search, final)
+    speeds = dict(zip([n for n, _ in entries], throughput(link, xf, [s for _, s in entries])))
+
+    def record(name):
+        sched, search, final = results[name]
+        return {"name": name,
+                "ratios": [round(r, 4) for r in sched.ratios] if sched.ratios is not None else None,
+                "thresholds": [round(t, 4) for t in sched.thresholds] if sched.thresholds is not None else None,
+                "accuracy": round(final.accuracy, 4),
+                "accuracy_by_snr": {s: round(a, 4) for s, a in final.accuracy_by_snr.items()},
+                "gmacs": round(final.gmacs, 5), "channel_uses": round(final.channel_uses, 2),
+                "img_per_s": round(speeds[name], 1), "search_accuracy": round(search.accuracy, 4),
+                "search_gmacs": round(search.gmacs, 5), "tokens_per_layer": [round(t, 1) for t in final.tokens_per_layer]}
+
+    front = [record(n) for n, _ in entries if n.startswith("p")]
+    base = [record(n) for n in baselines]
+    s1_acc = max(c["accuracy"] for c in front)
+    floor = args.s2_floor if args.s2_floor is not None else round(s1_acc - 0.02, 4)
+    cap = args.s3_cap if args.s3_cap is not None else round(0.5 * results["none"][2].gmacs, 5)
+    ops = {k: (front[i]["name"] if i is not None else None) for k, i in operating_points(front, floor, cap).items()}
+    ref_g = round(results["none"][2].gmacs * 1.05, 5)
+
+    def hv(points, key_acc="accuracy", key_g="gmacs"):
+        return round(hypervolume_2d([{"accuracy": p[key_acc], "gmacs": p[key_g]} for p in points], 0.0, ref_g), 6)
+
+    uniform = [b for b in base if b["name"].startswith("uniform") or b["name"] == "none"]
+    random_b = [b for b in base if b["name"].startswith("random")]
+    data = {
+        "format": FORMAT_VERSION, "model": args.model, "rate": args.rate, "depth": depth,
+        "space": args.space, "objectives": objectives,
+        "study": {"trials": len(done), "sampler": "optuna GPSampler (log-EHVI)", "seed": args.seed,
+                  "search_images": len(ys), "heldout_images": len(yf),
+                  "constraints": {"accuracy_floor": args.accuracy_floor, "gmacs_cap": args.gmacs_cap}},
+        "snr_grid": snr_grid, "channel": "awgn",
+        "operating_point_rules": {"S2_accuracy_floor": floor, "S3_gmacs_cap": cap},
+        "operating_points": ops,
+        "hypervolume": {"reference": {"accuracy": 0.0, "gmacs": ref_g},
+                        "front_search": hv(front, "search_accuracy", "search_gmacs"),
+                        "uniform_search": hv(uniform, "search_accuracy", "search_gmacs"),
+                        "random_search": hv(random_b, "search_accuracy", "search_gmacs"),
+                        "front_heldout": hv(front), "uniform_heldout": hv(uniform), "random_heldout": hv(random_b)},
+        "configurations": front, "baselines": base,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_front(data, args.out)
+    if args.plots:
+        from .front_plots import plot_front, plot_snr
+
+        args.plots.mkdir(parents=True, exist_ok=True)
+        plot_front(data, args.plots / f"front_{args.model}.png")
+        plot_snr(data, args.plots / f"snr_{args.model}.png")
+    print(json.dumps({"out": str(args.out), "front_size": len(front), "operating_points": ops,
+                      "hypervolume": data["hypervolume"]}))
+    return 0
+
+
+def _feasible(trial) -> bool:
+    return all(c <= 0 for c in (trial.constraints or []))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""The semantic link: edge half (merging ViT + JSCC encoder) and server half.
+
+The edge runs blocks ``1..split`` with the active merge schedule and sends
+the surviving tokens; the server decodes them, runs blocks ``split+1..L``
+(if any) and the head. Token sizes travel as uncoded side information so
+proportional attention and size-weighted pooling still work on the server.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from .channels import Channel
+from .jscc import JSCC
+from .macs import VitShape, gmacs
+from .merging_vit import MergeSchedule, apply_merging
+from .models import DEFAULT_MODEL, CheckpointError, LoadedModel, load_state_dict_safely, load_weights
+
+JSCC_RATES = (2, 4, 8)          # complex symbols per token shipped for the default model
+
+
+def default_jscc_path(symbols_per_token: int) -> Path:
+    return Path(str(resources.files("semcom_ros") / "weights" / f"jscc_default_m{symbols_per_token}.safetensors"))
+
+
+def load_jscc(dim: int, symbols_per_token: int, path: str | Path | None = None) -> JSCC:
+    """A JSCC pair from ``path``, or the one shipped for the default model at this rate."""
+    if path is None:
+        path = default_jscc_path(symbols_per_token)
+        if not path.exists():
+            raise CheckpointError(f"no shipped JSCC for {symbols_per_token} symbols/token ({path.name}); "
+                                  f"shipped rates: {JSCC_RATES}")
+    jscc = JSCC(dim, symbols_per_token)
+    load_weights(jscc, load_state_dict_safely(path), str(path))
+    return jscc.eval()
+
+
+@dataclass
+class EdgeFrame:
+    tokens: torch.Tensor            # (B, N, d) tokens after the split block
+    sizes: torch.Tensor             # (B, N) patches each token holds
+    symbols: torch.Tensor | None    # (B, N*m) complex channel symbols
+    tokens_per_layer: list[int]     # patch tokens after each edge block
+
+    @property
+    def channel_uses(self) -> int:
+        return 0 if self.symbols is None else int(self.symbols.shape[1])
+
+
+class SemanticLink:
+    """One model, its merge schedule and (optionally) a JSCC pair for a given rate."""
+
+    def __init__(self, loaded: LoadedModel, jscc: JSCC | None = None, split: int | None = None):
+        self.loaded = loaded
+        self.model = apply_merging(loaded.model)
+        self.depth = len(self.model.blocks)
+        self.split = self.depth if split is None else int(split)
+        if not 0 < self.split <= self.depth:
+            raise ValueError(f"split must lie in 1..{self.depth}, got {self.split}")
+        self.jscc = jscc
+        self.shape = VitShape.of(self.model)
+
+    @classmethod
+    def default(cls, symbols_per_token: int | None = 4, model_name: str = DEFAULT_MODEL) -> "SemanticLink":
+        from .models import load_model
+
+        loaded = load_model(model_name)
+        jscc = load_jscc(loaded.model.embed_dim, symbols_per_token) if symbols_per_token else None
+        return cls(loaded, jscc)
+
+    @property
+    def schedule(self) -> MergeSchedule:
+        return self.model.merge_schedule
+
+    @schedule.setter
+    def schedule(self, schedule: MergeSchedule) -> None:
+        self.model.merge_schedule = schedule
+
+    def preprocess(self, images) -> torch.Tensor:
+        return torch.stack([self.loaded.preprocess(img) for img in images])
+
+    @torch.no_grad()
+    def edge(self, x: torch.Tensor, power: float = 1.0) -> EdgeFrame:
+        if self.schedule.thresholds is not None and x.shape[0] > 1:
+            raise ValueError("threshold schedules give each image its own token count: send one image per frame")
+        m = self.model
+        tokens = m.run_blocks(m.embed(x), 0, self.split)
+        symbols = self.jscc.encode(tokens, power) if self.jscc is not None else None
+        return EdgeFrame(tokens, m.merge_state.sizes[..., 0], symbols, list(m.merge_state.tokens_per_layer))
+
+    def server(self, tokens: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+        """Finish the transformer from decoded tokens; differentiable (JSCC training uses it)."""
+        m = self.model
+        m.merge_state.sizes = sizes[..., None].to(tokens.dtype)
+        m.merge_state.source = None
+        m.merge_state.tokens_per_layer = []      # server blocks append theirs
+        return m.finish(m.run_blocks(tokens, self.split, None))
+
+    @torch.no_grad()
+    def decode(self, symbols: torch.Tensor, snr_db: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+        tokens = self.jscc.decode(symbols, snr_db)
+        return self.server(tokens, sizes)
+
+    @torch.no_grad()
+    def classify(self, x: torch.Tensor, channel: Channel | None = None, snr_db: float | None = None,
+                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, EdgeFrame]:
+        """Logits for a batch: noiseless when ``channel`` is None, else through JSCC and the channel."""
+        frame = self.edge(x)
+        if channel is None or self.jscc is None:
+            return self.server(frame.tokens, frame.sizes), frame
+        rx = channel.transmit(frame.symbols, snr_db, generator)
+        return self.decode(rx.symbols, rx.decoder_snr_db, frame.sizes), frame
+
+    def gmacs(self, tokens_per_layer: list[int]) -> float:
+        return gmacs(self.shape, tokens_per_layer)
+
+    def input_values(self) -> int:
+        """H*W*C of the model input, the denominator of the compression ratio."""
+        c = self.model.patch_embed.proj.in_channels
+        h, w = self.model.patch_embed.img_size
+        return int(h * w * c)

@@ -1,0 +1,27 @@
+"""Where installed files live: the package's share/ folder, or the source tree."""
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = "semcom_ros"
+
+
+def share_dir() -> Path:
+    """share/semcom_ros after colcon build or pip install; the repository root in a checkout."""
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+
+        try:
+            return Path(get_package_share_directory(PACKAGE))
+        except PackageNotFoundError:
+            pass
+    except ImportError:
+        pass
+    return Path(__file__).resolve().parent.parent
+
+
+def config_path(name: str) -> Path:
+    path = share_dir() / "config" / name
+    if not path.exists():
+        raise FileNotFoundError(f"{name} not found in {path.parent}")
+    return path

@@ -1,0 +1,77 @@
+"""Channel models: exact power normalisation, noise at the requested SNR, fading, pilots."""
+import math
+
+import pytest
+import torch
+
+from semcom_ros.channels import Channel, complex_normal, noise_variance, power_normalize
+
+
+def frames(b=64, k=2000, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return power_normalize(complex_normal((b, k), 3.0, g) + 0.5), g
+
+
+@pytest.mark.parametrize("power", [1.0, 0.25, 4.0])
+def test_power_normalisation_is_exact(power):
+    z, _ = frames()
+    zn = power_normalize(z, power)
+    assert torch.allclose((zn.abs() ** 2).mean(dim=1), torch.full((z.shape[0],), power), rtol=1e-5)
+
+
+# |n|^2 of CN(0, s2) is exponential: the mean of M samples has relative std 1/sqrt(M).
+# With M = 128 000 a 5-sigma band is +-1.4 %.
+@pytest.mark.parametrize("snr_db", [-10.0, 0.0, 12.5, 25.0])
+def test_awgn_noise_variance_matches_snr(snr_db):
+    z, g = frames()
+    rx = Channel("awgn").transmit(z, snr_db, g)
+    noise = rx.symbols - z
+    measured = (noise.abs() ** 2).mean().item()
+    expected = noise_variance(snr_db).item()
+    assert abs(measured / expected - 1) < 5 / math.sqrt(noise.numel())
+    assert torch.all(rx.h == 1)
+
+
+@pytest.mark.parametrize("snr_db", [0.0, 20.0])
+def test_rayleigh_block_fading_statistics(snr_db):
+    z, g = frames(b=4000, k=100)
+    rx = Channel("rayleigh", csi="known").transmit(z, snr_db, g)
+    # one gain per frame, E|h|^2 = 1 (4000 frames: 5 sigma = 8 %)
+    assert abs((rx.h.abs() ** 2).mean().item() - 1) < 5 / math.sqrt(4000)
+    noise = (rx.symbols - z) * rx.h[:, None]          # undo zero-forcing: n = h (y/h - z)
+    measured = (noise.abs() ** 2).mean().item()
+    assert abs(measured / noise_variance(snr_db).item() - 1) < 5 / math.sqrt(noise.numel())
+    eff = rx.effective_snr_db
+    assert torch.allclose(eff, snr_db + 10 * torch.log10(rx.h.abs() ** 2), atol=1e-4)
+
+
+def test_pilot_estimates_track_gain_and_snr():
+    z, g = frames(b=2000, k=50)
+    ch = Channel("rayleigh", csi="pilot", n_pilots=64)
+    rx = ch.transmit(z, 15.0, g)
+    # LS estimate error variance is sigma^2 / n_pilots
+    err = (rx.h_used - rx.h).abs() ** 2
+    assert abs(err.mean().item() / (noise_variance(15.0).item() / 64) - 1) < 0.2
+    gap = (rx.snr_est_db - rx.effective_snr_db).median().item()
+    assert abs(gap) < 1.0
+
+
+def test_known_csi_beats_pilot_estimates_at_low_snr():
+    z, g = frames(b=500, k=200)
+    known = Channel("rayleigh", "known").transmit(z, 0.0, torch.Generator().manual_seed(3))
+    pilot = Channel("rayleigh", "pilot", n_pilots=4).transmit(z, 0.0, torch.Generator().manual_seed(3))
+    def err(rx):
+        return ((rx.symbols - z).abs() ** 2).mean(dim=1).median().item()
+    assert err(known) < err(pilot)
+
+
+def test_bad_channel_arguments_are_refused():
+    with pytest.raises(ValueError, match="unknown channel"):
+        Channel("rician")
+    with pytest.raises(ValueError, match="CSI"):
+        Channel("awgn", csi="perfect")
+    with pytest.raises(ValueError, match="pilots"):
+        Channel("awgn", n_pilots=1)
+    z, g = frames(b=2, k=10)
+    with pytest.raises(ValueError, match="finite"):
+        Channel().transmit(z, float("nan"), g)

@@ -1,0 +1,150 @@
+"""The embedded default model, its evaluation set, safe loading and the JSCC pairs."""
+import gzip
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from semcom_ros.channels import Channel
+from semcom_ros.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
+from semcom_ros.eval_cli import main as eval_main
+from semcom_ros.evaluation import evaluate
+from semcom_ros.merging_vit import MergeSchedule
+from semcom_ros.models import (CheckpointError, build_default_vit, default_weights_path, load_model,
+                               load_state_dict_safely, load_weights)
+from semcom_ros.pipeline import JSCC_RATES, SemanticLink
+
+
+@pytest.fixture(scope="module")
+def eval_set():
+    return load_embedded_eval()
+
+
+@pytest.fixture(scope="module")
+def links():
+    return {m: SemanticLink.default(m) for m in JSCC_RATES}
+
+
+@pytest.fixture(scope="module")
+def inputs(links, eval_set):
+    link = links[JSCC_RATES[0]]
+    return link.preprocess(list(eval_set.images)), torch.as_tensor(eval_set.labels)
+
+
+def test_embedded_eval_set_is_real_fashion_mnist(eval_set):
+    assert len(eval_set) >= 2000
+    assert eval_set.images.shape[1:] == (28, 28) and eval_set.images.dtype == np.uint8
+    assert sorted(set(eval_set.labels.tolist())) == list(range(10))
+    assert eval_set.class_names == FASHION_MNIST_CLASSES
+
+
+def test_shipped_weights_reach_88_percent(links, inputs):
+    x, y = inputs
+    res = evaluate(links[JSCC_RATES[0]], x, y, MergeSchedule(ratios=[0.0] * 6))
+    assert res.accuracy >= 0.88, res.accuracy
+
+
+@pytest.mark.parametrize("rate", JSCC_RATES)
+def test_jscc_at_25_db_is_within_one_point_of_noiseless(links, inputs, rate):
+    x, y = inputs
+    res = evaluate(links[rate], x, y, MergeSchedule(ratios=[0.0] * 6), snrs=[25.0])
+    assert res.accuracy - res.accuracy_by_snr[25.0] <= 0.01
+
+
+@pytest.mark.parametrize("channel", ["awgn", "rayleigh"])
+def test_accuracy_degrades_gracefully_down_to_minus_10_db(links, inputs, channel):
+    x, y = inputs
+    snrs = [25.0, 15.0, 5.0, 0.0, -5.0, -10.0]
+    res = evaluate(links[4], x[:1000], y[:1000], MergeSchedule(ratios=[0.1] * 6), snrs, Channel(channel))
+    accs = [res.accuracy_by_snr[s] for s in snrs]
+    assert min(accs) > 0.2                        # chance is 0.10
+    for hi, lo in zip(accs, accs[1:]):           # lower SNR never helps beyond sampling noise
+        assert lo <= hi + 0.02
+    assert accs[0] - accs[-1] > 0.02             # and noise does cost something
+
+
+def test_channel_uses_follow_tokens_and_rate(links, inputs):
+    x, y = inputs
+    for rate, link in links.items():
+        full = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.0] * 6))
+        merged = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.3] * 6))
+        assert full.channel_uses == rate * 65
+        assert merged.channel_uses == rate * merged.tokens_sent < full.channel_uses
+
+
+def test_loading_refuses_pickled_objects(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.pt"
+    torch.save({"weight": Evil()}, path)
+    with pytest.raises(CheckpointError, match="refusing"):
+        load_state_dict_safely(path)
+    assert not marker.exists()
+
+
+def test_missing_and_mismatched_weights_are_named(tmp_path):
+    from safetensors.torch import save_file
+
+    state = load_state_dict_safely(default_weights_path())
+    broken = dict(state)
+    broken.pop("head.weight")
+    broken["pos_embed"] = torch.zeros(1, 10, 128)
+    path = tmp_path / "broken.safetensors"
+    save_file(broken, str(path))
+    with pytest.raises(CheckpointError) as err:
+        load_weights(build_default_vit(), load_state_dict_safely(path), str(path))
+    assert "head.weight" in str(err.value) and "pos_embed" in str(err.value)
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_model("default", checkpoint=tmp_path / "nothing.safetensors")
+
+
+def test_plain_tensor_checkpoints_load_with_weights_only(tmp_path):
+    state = load_state_dict_safely(default_weights_path())
+    path = tmp_path / "plain.pt"
+    torch.save({"state_dict": state}, path)
+    loaded = load_model("default", checkpoint=path)
+    assert torch.equal(loaded.model.head.weight, state["head.weight"])
+
+
+def test_unknown_model_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown model"):
+        load_model("no_such_vit_42")
+
+
+def test_idx_reader(tmp_path):
+    data = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / "x-idx3-ubyte.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">HBB", 0, 8, 3) + struct.pack(">III", 2, 3, 4) + data.tobytes())
+    assert np.array_equal(_read_idx(path), data)
+    with gzip.open(path, "wb") as f:
+        f.write(struct.pack(">HBB", 0, 8, 3) + struct.pack(">III", 2, 3, 4) + data.tobytes()[:-1])
+    with pytest.raises(ValueError, match="expected 24"):
+        _read_idx(path)
+
+
+def test_eval_cli_reports_and_plots(tmp_path, capsys):
+    png = tmp_path / "acc.png"
+    assert eval_main(["--uniform", "0.2", "--snr-sweep", "0:20:10", "--limit", "200", "--channel", "rayleigh",
+                      "--csi", "pilot", "--plot", str(png), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_images"] == 200
+    assert set(report["accuracy_by_snr"]) == {"0.0", "10.0", "20.0"}
+    assert 0 < report["gmacs"] and report["channel_uses"] > 0 and 0 < report["compression_ratio"] < 1
+    assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--snr-sweep", "10:0:5"], "A <= B"),
+    (["--rate", "3"], "no shipped JSCC"),
+    (["--ratios", "0.1,0.1"], "6 blocks"),
+])
+def test_eval_cli_rejects_bad_arguments(argv, msg, capsys):
+    assert eval_main(argv + ["--limit", "10", "--json"]) == 2
+    assert msg in capsys.readouterr().err

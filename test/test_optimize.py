@@ -1,0 +1,71 @@
+"""The offline optimiser end to end (tiny study), and the shipped front against its baselines."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from semcom_ros.datasets import load_embedded_eval
+from semcom_ros.evaluation import evaluate
+from semcom_ros.front_file import load_front
+from semcom_ros.merging_vit import MergeSchedule
+from semcom_ros.optimize_cli import UNIFORM_RATIOS, main
+from semcom_ros.pareto import dominates, hypervolume_2d
+from semcom_ros.pipeline import SemanticLink
+from semcom_ros.resources import config_path
+
+
+def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
+    out, journal = tmp_path / "front.yaml", tmp_path / "study.log"
+    argv = ["--trials", "4", "--n-images", "60", "--final-images", "60", "--random", "2",
+            "--snr-grid", "0,20", "--storage", str(journal), "--out", str(out), "--plots", str(tmp_path)]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    front = load_front(out)
+    assert front.raw["study"]["trials"] == 4
+    assert len(front.configurations) == summary["front_size"] >= 1
+    assert {b["name"] for b in front.raw["baselines"]} >= {"none", "uniform_0.10", "random_1"}
+    assert all(set(c.accuracy_by_snr) == {0.0, 20.0} for c in front.configurations)
+    assert front.get("S1").accuracy == max(c.accuracy for c in front.configurations)
+    for png in ("front_default.png", "snr_default.png"):
+        assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
+    # same storage, more trials: the study resumes instead of starting over
+    assert main(argv[:1] + ["6"] + argv[2:]) == 0
+    assert load_front(out).raw["study"]["trials"] == 6
+
+
+def test_optimizer_rejects_bad_objectives(tmp_path, capsys):
+    assert main(["--objectives", "gmacs,latency", "--out", str(tmp_path / "f.yaml")]) == 2
+    assert "--objectives" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    front = load_front(config_path("front_default.yaml"))
+    link = SemanticLink.default(front.rate)
+    data = load_embedded_eval()
+    n = front.raw["study"]["search_images"]
+    x = link.preprocess(list(data.images[:n]))
+    return front, link, x, torch.as_tensor(data.labels[:n])
+
+
+def test_shipped_front_comes_from_a_real_study(shipped):
+    front = shipped[0]
+    assert front.raw["study"]["trials"] >= 150
+    assert {"S1", "S2", "S3"} <= set(front.operating_points)
+
+
+def test_no_baseline_dominates_the_shipped_front(shipped):
+    """Recomputed here on the search images: front schedules against uniform and random ones."""
+    front, link, x, y = shipped
+    def measure(ratios):
+        r = evaluate(link, x, y, MergeSchedule(ratios=ratios))
+        return {"accuracy": r.accuracy, "gmacs": r.gmacs}
+    pts = [measure(c.ratios) for c in front.configurations]
+    base = [measure([r] * link.depth) for r in UNIFORM_RATIOS]
+    base += [measure(b["ratios"]) for b in front.raw["baselines"] if b["name"].startswith("random")]
+    for p in pts:
+        assert not any(dominates(b, p, ("accuracy", "gmacs")) for b in base)
+    ref = front.raw["hypervolume"]["reference"]
+    uniform = base[:len(UNIFORM_RATIOS)] + [measure([0.0] * link.depth)]
+    assert hypervolume_2d(pts, 0.0, ref["gmacs"]) > hypervolume_2d(uniform, 0.0, ref["gmacs"])
