@@ -73,25 +73,44 @@ class Channel:
             raise ValueError("at least 2 pilots are needed to estimate gain and noise")
 
     def transmit(self, z: torch.Tensor, snr_db, generator: torch.Generator | None = None) -> Received:
-        """Send power-normalised frames ``z`` (B, k) through the channel and equalise."""
-        b = z.shape[0]
-        snr_db = torch.as_tensor(snr_db, dtype=torch.float32).expand(b).clone()
-        if not torch.isfinite(snr_db).all():
-            raise ValueError("SNR must be finite")
-        sigma2 = noise_variance(snr_db, self.power)
-        if self.kind == "awgn":
-            h = torch.ones(b, dtype=torch.complex64)
-        else:
-            h = complex_normal((b,), 1.0, generator)
-        pilots = pilot_symbols(self.n_pilots, self.power)
-        tx = torch.cat([pilots.expand(b, -1), z.to(torch.complex64)], dim=1)
-        noise = complex_normal(tx.shape, sigma2.sqrt()[:, None], generator)
-        y = h[:, None] * tx + noise
-        y_pilot, y_data = y[:, :self.n_pilots], y[:, self.n_pilots:]
-        h_est = (y_pilot / pilots).mean(dim=1)
-        resid = (y_pilot - h_est[:, None] * pilots).abs().pow(2).sum(dim=1) / (self.n_pilots - 1)
-        snr_est = 10 * torch.log10((h_est.abs() ** 2 * self.power).clamp_min(1e-12) / resid.clamp_min(1e-12))
+        """Send power-normalised frames ``z`` (B, k) with pilots through the channel and equalise."""
+        y, h, snr_db = propagate(with_pilots(z, self.n_pilots, self.power), self.kind, snr_db, generator, self.power)
+        h_est, snr_est = estimate_from_pilots(y, self.n_pilots, self.power)
         h_used = h if self.csi == "known" else h_est
-        safe = torch.where(h_used.abs() < 1e-6, torch.full_like(h_used, 1e-6), h_used)
         eff = snr_db + 10 * torch.log10((h.abs() ** 2).clamp_min(1e-12))
-        return Received(y_data / safe[:, None], h, h_used, snr_db, snr_est, eff, self.csi)
+        return Received(equalize(y[:, self.n_pilots:], h_used), h, h_used, snr_db, snr_est, eff, self.csi)
+
+
+def with_pilots(z: torch.Tensor, n_pilots: int, power: float = 1.0) -> torch.Tensor:
+    """Transmitter side: known pilots first, then the data symbols."""
+    return torch.cat([pilot_symbols(n_pilots, power).expand(z.shape[0], -1), z.to(torch.complex64)], dim=1)
+
+
+def propagate(tx: torch.Tensor, kind: str, snr_db, generator: torch.Generator | None = None,
+              power: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The channel itself: y = h·x + n, one h per frame. Returns y, h and the SNR per frame."""
+    if kind not in CHANNELS:
+        raise ValueError(f"unknown channel {kind!r}; use one of {CHANNELS}")
+    b = tx.shape[0]
+    snr_db = torch.as_tensor(snr_db, dtype=torch.float32).expand(b).clone()
+    if not torch.isfinite(snr_db).all():
+        raise ValueError("SNR must be finite")
+    h = torch.ones(b, dtype=torch.complex64) if kind == "awgn" else complex_normal((b,), 1.0, generator)
+    noise = complex_normal(tx.shape, noise_variance(snr_db, power).sqrt()[:, None], generator)
+    return h[:, None] * tx + noise, h, snr_db
+
+
+def estimate_from_pilots(y: torch.Tensor, n_pilots: int, power: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Receiver side: least-squares gain and effective-SNR estimates from the leading pilots."""
+    pilots = pilot_symbols(n_pilots, power)
+    y_pilot = y[:, :n_pilots]
+    h_est = (y_pilot / pilots).mean(dim=1)
+    resid = (y_pilot - h_est[:, None] * pilots).abs().pow(2).sum(dim=1) / (n_pilots - 1)
+    snr_est = 10 * torch.log10((h_est.abs() ** 2 * power).clamp_min(1e-12) / resid.clamp_min(1e-12))
+    return h_est, snr_est
+
+
+def equalize(y: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Zero-forcing: divide each frame by its gain (guarded against deep fades)."""
+    safe = torch.where(h.abs() < 1e-6, torch.full_like(h, 1e-6), h)
+    return y / safe[:, None]

@@ -1,0 +1,112 @@
+"""Standard ROS messages <-> numpy/torch, with the checks a robot needs.
+
+``sensor_msgs/Image`` in any common encoding becomes an RGB (or grey) uint8
+array. Channel symbols travel as ``sensor_msgs/PointCloud2``, ROS's
+self-describing record array: one record per transmitted token with float32
+fields ``re0, im0, ..., re{m-1}, im{m-1}`` and ``size`` (patches the token
+holds). Pilot records come first and have ``size = 0``. Anything malformed
+raises ``MessageError`` with the reason; nodes count it and carry on.
+"""
+from __future__ import annotations
+
+import numpy as np
+from sensor_msgs.msg import Image, PointCloud2, PointField
+
+# encoding -> (dtype, channels)
+IMAGE_ENCODINGS = {
+    "rgb8": (np.uint8, 3), "bgr8": (np.uint8, 3), "rgba8": (np.uint8, 4), "bgra8": (np.uint8, 4),
+    "mono8": (np.uint8, 1), "8UC1": (np.uint8, 1), "8UC3": (np.uint8, 3),
+    "mono16": (np.uint16, 1), "16UC1": (np.uint16, 1),
+}
+
+
+class MessageError(ValueError):
+    """A message that cannot be used, with the reason."""
+
+
+def image_to_array(msg: Image) -> np.ndarray:
+    """Image -> HxWx3 RGB or HxW grey uint8 (16-bit grey is scaled to 8 bits)."""
+    enc = msg.encoding
+    if enc not in IMAGE_ENCODINGS:
+        raise MessageError(f"unsupported image encoding {enc!r}; supported: {', '.join(IMAGE_ENCODINGS)}")
+    dtype, ch = IMAGE_ENCODINGS[enc]
+    h, w, step = int(msg.height), int(msg.width), int(msg.step)
+    row = w * ch * np.dtype(dtype).itemsize
+    if h <= 0 or w <= 0:
+        raise MessageError(f"empty image {w}x{h}")
+    if step < row:
+        raise MessageError(f"step {step} shorter than a {enc} row of {w} pixels ({row} bytes)")
+    if len(msg.data) < step * h:
+        raise MessageError(f"image data has {len(msg.data)} bytes, {enc} {w}x{h} with step {step} needs {step * h}")
+    raw = np.frombuffer(bytes(msg.data[:step * h]), dtype=np.uint8).reshape(h, step)[:, :row]
+    arr = raw.copy().view(np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")).reshape(h, w, ch)
+    if dtype == np.uint16:
+        return (arr[:, :, 0].astype(np.uint32) * 255 // 65535).astype(np.uint8)
+    if ch == 1:
+        return arr[:, :, 0]
+    if enc.startswith("bgr"):
+        arr = arr[:, :, [2, 1, 0]]
+    return np.ascontiguousarray(arr[:, :, :3])
+
+
+def array_to_image(arr: np.ndarray, header=None, encoding: str | None = None) -> Image:
+    """uint8 HxW (mono8) or HxWx3 (rgb8) array -> Image."""
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    msg = Image()
+    if header is not None:
+        msg.header = header
+    msg.height, msg.width = int(arr.shape[0]), int(arr.shape[1])
+    msg.encoding = encoding or ("mono8" if arr.ndim == 2 else "rgb8")
+    msg.is_bigendian = 0
+    msg.step = int(arr.strides[0])
+    msg.data = arr.tobytes()
+    return msg
+
+
+def symbol_fields(m: int) -> list[PointField]:
+    names = [f"{p}{i}" for i in range(m) for p in ("re", "im")] + ["size"]
+    return [PointField(name=n, offset=4 * k, datatype=PointField.FLOAT32, count=1) for k, n in enumerate(names)]
+
+
+def symbols_to_cloud(symbols: np.ndarray, sizes: np.ndarray, m: int, header=None) -> PointCloud2:
+    """(k,) complex symbols in token order + (k/m,) sizes -> PointCloud2, one record per token."""
+    symbols = np.asarray(symbols, dtype=np.complex64).reshape(-1, m)
+    sizes = np.asarray(sizes, dtype=np.float32).reshape(-1)
+    if len(sizes) != len(symbols):
+        raise MessageError(f"{len(symbols)} symbol records but {len(sizes)} sizes")
+    rec = np.empty((len(sizes), 2 * m + 1), dtype=np.float32)
+    rec[:, 0:2 * m:2], rec[:, 1:2 * m:2], rec[:, -1] = symbols.real, symbols.imag, sizes
+    msg = PointCloud2()
+    if header is not None:
+        msg.header = header
+    msg.height, msg.width = 1, len(sizes)
+    msg.fields = symbol_fields(m)
+    msg.is_bigendian = False
+    msg.point_step = 4 * (2 * m + 1)
+    msg.row_step = msg.point_step * msg.width
+    msg.is_dense = True
+    msg.data = rec.tobytes()
+    return msg
+
+
+def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int]:
+    """PointCloud2 -> (records, m) complex symbols, (records,) sizes, m. Checks layout and values."""
+    names = [f.name for f in msg.fields]
+    if not names or names[-1] != "size" or (len(names) - 1) % 2:
+        raise MessageError(f"not a channel-symbol cloud: fields {names}")
+    m = (len(names) - 1) // 2
+    expected = symbol_fields(m)
+    for f, e in zip(msg.fields, expected):
+        if (f.name, f.offset, f.datatype, f.count) != (e.name, e.offset, e.datatype, e.count):
+            raise MessageError(f"field {f.name!r} (offset {f.offset}, type {f.datatype}) does not follow the "
+                               f"symbol layout (expected {e.name!r} float32 at {e.offset})")
+    n = int(msg.width) * int(msg.height)
+    if msg.point_step != 4 * (2 * m + 1) or n == 0:
+        raise MessageError(f"point_step {msg.point_step} / {n} records do not fit {m} symbols per record")
+    if len(msg.data) != n * msg.point_step:
+        raise MessageError(f"cloud data has {len(msg.data)} bytes, {n} records need {n * msg.point_step}")
+    rec = np.frombuffer(bytes(msg.data), dtype=">f4" if msg.is_bigendian else "<f4").reshape(n, 2 * m + 1)
+    if not np.isfinite(rec).all():
+        raise MessageError(f"{int((~np.isfinite(rec)).sum())} NaN/Inf values in channel symbols")
+    symbols = (rec[:, 0:2 * m:2] + 1j * rec[:, 1:2 * m:2]).astype(np.complex64)
+    return symbols, rec[:, -1].astype(np.float32), m
