@@ -145,3 +145,16 @@ def load_front(path: str | Path) -> Front:
 def save_front(data: dict, path: str | Path) -> None:
     parse_front(data, str(path))           # never write a file the runtime would refuse
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))
+
+
+def resolve_front(path: str, model: str = "default") -> Front:
+    """The front file at ``path``, or the one installed for ``model`` when ``path`` is empty."""
+    if not path:
+        from .resources import config_path
+
+        try:
+            path = config_path(f"front_{model}.yaml")
+        except FileNotFoundError as exc:
+            raise FrontFileError(f"no front file installed for model {model!r}: run semcom-optimize "
+                                 "and pass its output as front_file") from exc
+    return load_front(path)

@@ -13,7 +13,7 @@ def share_dir() -> Path:
 
         try:
             return Path(get_package_share_directory(PACKAGE))
-        except PackageNotFoundError:
+        except (PackageNotFoundError, OSError):   # not installed, or no AMENT_PREFIX_PATH
             pass
     except ImportError:
         pass

@@ -1,0 +1,126 @@
+"""camera (edge) node: image -> merging ViT -> JSCC -> channel symbols (PointCloud2).
+
+Subscribes to any camera driver's ``image`` (sensor-data QoS, depth 1: the
+newest frame wins) and to ``active_configuration`` (from the policy
+manager); publishes ``channel_symbols`` and, at ``viz_rate_hz``,
+``merge_viz`` (which patches each transmitted token holds).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image, PointCloud2
+from std_msgs.msg import String
+
+from .channels import with_pilots
+from .front_file import resolve_front
+from .merge_viz import render_partition
+from .merging_vit import MergeSchedule
+from .models import load_model
+from .msg_convert import MessageError, array_to_image, image_to_array, symbols_to_cloud
+from .node_common import LATCHED, RELIABLE, SemcomNode, guarded, now_s, run_node
+from .pipeline import SemanticLink, load_jscc
+
+
+class CameraNode(SemcomNode):
+    def __init__(self, **kwargs):
+        super().__init__("semcom_camera", **kwargs)
+        self.param("model", "default", "'default' or a timm ViT name", read_only=True)
+        self.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
+        self.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
+        self.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
+        self.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
+        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
+        self.param("configuration", "S1", "configuration to run until the policy manager says otherwise")
+        self.param("merge_mode", "norm", "norm: APTM eq. 12; size: ToMe mean", choices=("norm", "size"))
+        self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
+        self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
+        self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
+        self.param("threads", 2, "CPU threads for torch", lo=1, hi=256)
+        torch.set_num_threads(self.p("threads"))
+        loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
+        jscc = load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None)
+        self.link = SemanticLink(loaded, jscc)
+        self.front = resolve_front(self.p("front_file"), self.p("model"))
+        if self.front.depth != self.link.depth:
+            raise ValueError(f"front file is for {self.front.depth} blocks, model has {self.link.depth}")
+        self.active = ""
+        self.apply_configuration(self.p("configuration"))
+        self.last_viz = -math.inf
+        self.last_tokens = 0
+        self.sym_pub = self.create_publisher(PointCloud2, "channel_symbols", RELIABLE)
+        self.viz_pub = self.create_publisher(Image, "merge_viz", qos_profile_sensor_data)
+        self.create_subscription(Image, "image", self.on_image, qos_profile_sensor_data)
+        self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
+        self.get_logger().info(f"edge ready: {self.p('model')}, {self.p('rate')} symbols/token, "
+                               f"configuration {self.active}")
+
+    def apply_configuration(self, name: str) -> None:
+        conf = self.front.get(name)   # KeyError names the known configurations
+        self.link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=self.p("merge_mode"))
+        if conf.name != self.active:
+            self.counters["configuration_switches"] += 1
+        self.active = conf.name
+
+    def validate_parameter(self, name, value):
+        if name == "configuration":
+            try:
+                self.front.get(value)
+            except KeyError as exc:
+                return str(exc.args[0])
+        return None
+
+    def on_parameters_changed(self, names):
+        if "configuration" in names:
+            self.apply_configuration(self.p("configuration"))
+        if "merge_mode" in names:
+            self.link.schedule = MergeSchedule(self.link.schedule.ratios, self.link.schedule.thresholds,
+                                               self.p("merge_mode"))
+
+    def on_configuration(self, msg: String) -> None:
+        try:
+            self.apply_configuration(msg.data)
+        except KeyError as exc:
+            self.count_error("unknown_configurations", f"active_configuration: {exc.args[0]}")
+
+    @guarded("processing_errors")
+    def on_image(self, msg: Image) -> None:
+        self.counters["frames_in"] += 1
+        try:
+            frame_rgb = image_to_array(msg)
+        except MessageError as exc:
+            self.count_error("bad_images", f"image dropped: {exc}")
+            return
+        viz = self.p("viz_rate_hz") > 0 and now_s(self) - self.last_viz >= 1.0 / max(self.p("viz_rate_hz"), 1e-9)
+        self.link.model.merge_state.trace_source = viz
+        edge = self.link.edge(self.link.preprocess([frame_rgb]), self.p("power"))
+        m = self.p("rate")
+        tx = with_pilots(edge.symbols, self.p("pilot_records") * m, self.p("power"))
+        sizes = [0.0] * self.p("pilot_records") + edge.sizes[0].tolist()
+        self.sym_pub.publish(symbols_to_cloud(tx[0].numpy(), sizes, m, header=msg.header,
+                                              config=self.front.names.index(self.active)))
+        self.counters["frames_sent"] += 1
+        self.last_tokens = int(edge.tokens.shape[1])
+        if viz:
+            self.last_viz = now_s(self)
+            self.publish_viz(frame_rgb, msg.header)
+
+    def publish_viz(self, frame_rgb, header) -> None:
+        state = self.link.model.merge_state
+        prefix = self.link.model.num_prefix_tokens
+        source = state.source[0, prefix:].numpy()
+        img = render_partition(frame_rgb, source, self.link.model.patch_embed.grid_size)
+        self.viz_pub.publish(array_to_image(img, header))
+
+    def diagnostic_values(self):
+        return {"configuration": self.active, "tokens_sent": self.last_tokens}
+
+
+def main(args=None) -> None:
+    run_node(CameraNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""image_source: publishes sensor_msgs/Image from a camera, a video, a folder or the embedded set.
+
+With the embedded evaluation set it also publishes the true label of each
+frame on ``ground_truth`` (DiagnosticArray, same header as the image).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
+
+from .msg_convert import array_to_image
+from .node_common import RELIABLE, SemcomNode, guarded, run_node
+
+SOURCES = ("embedded", "device", "video", "folder")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff")
+
+
+class FrameSource:
+    """Iterates frames (RGB or grey uint8) and labels (or None) from one of SOURCES."""
+
+    def __init__(self, kind: str, path: str = "", device: int = 0, loop: bool = True):
+        import cv2
+
+        self.kind, self.loop, self.index = kind, loop, 0
+        self.class_names: tuple[str, ...] = ()
+        self.cap = None
+        if kind == "embedded":
+            from .datasets import load_embedded_eval
+
+            data = load_embedded_eval()
+            self.frames, self.labels, self.class_names = data.images, data.labels, data.class_names
+        elif kind == "folder":
+            files = sorted(p for p in Path(path).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise ValueError(f"no images in folder {path!r}")
+            self.frames, self.labels = files, None
+        elif kind in ("device", "video"):
+            self.cap = cv2.VideoCapture(device if kind == "device" else path)
+            if not self.cap.isOpened():
+                raise ValueError(f"cannot open {kind} {device if kind == 'device' else path!r}")
+        else:
+            raise ValueError(f"unknown source {kind!r}; use one of {SOURCES}")
+
+    def next(self) -> tuple[np.ndarray, int | None] | None:
+        import cv2
+
+        if self.cap is not None:
+            ok, bgr = self.cap.read()
+            if not ok and self.loop and self.kind == "video":
+                self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                ok, bgr = self.cap.read()
+            return (cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None) if ok else None
+        if self.index >= len(self.frames):
+            if not self.loop:
+                return None
+            self.index = 0
+        i = self.index
+        self.index += 1
+        if self.kind == "folder":
+            bgr = cv2.imread(str(self.frames[i]), cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise ValueError(f"cannot read {self.frames[i]}")
+            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
+        return self.frames[i], int(self.labels[i])
+
+    def close(self) -> None:
+        if self.cap is not None:
+            self.cap.release()
+
+
+class ImageSourceNode(SemcomNode):
+    def __init__(self, **kwargs):
+        super().__init__("image_source", **kwargs)
+        self.param("source", "embedded", "where frames come from", choices=SOURCES)
+        self.param("path", "", "video file or image folder (source=video|folder)")
+        self.param("device", 0, "OpenCV camera index (source=device)", lo=0, hi=64)
+        self.param("rate_hz", 5.0, "frames per second", lo=0.1, hi=120.0)
+        self.param("loop", True, "start again at the end of a video, folder or set")
+        self.param("frame_id", "camera", "header.frame_id of published images")
+        self.param("max_frames", 0, "stop publishing after this many frames (0: never)", lo=0, hi=10**9)
+        self.pub = self.create_publisher(Image, "image", qos_profile_sensor_data)
+        self.truth_pub = self.create_publisher(DiagnosticArray, "ground_truth", RELIABLE)
+        self.source: FrameSource | None = None
+        self.timer = None
+        self._open()
+
+    def _open(self) -> None:
+        if self.source is not None:
+            self.source.close()
+        self.source = FrameSource(self.p("source"), self.p("path"), self.p("device"), self.p("loop"))
+        if self.timer is not None:
+            self.destroy_timer(self.timer)
+        self.timer = self.create_timer(1.0 / self.p("rate_hz"), self.tick)
+
+    def validate_parameter(self, name, value):
+        if name == "source" and value in ("video", "folder") and not self.p("path"):
+            return f"source={value} needs the 'path' parameter first"
+        return None
+
+    def on_parameters_changed(self, names):
+        if names & {"source", "path", "device", "loop", "rate_hz"}:
+            self._open()
+
+    @guarded("source_errors")
+    def tick(self) -> None:
+        limit = self.p("max_frames")
+        if limit and self.counters["frames_published"] >= limit:
+            return
+        item = self.source.next()
+        if item is None:
+            self.counters["end_of_source"] += 1
+            return
+        frame, label = item
+        index = self.source.index - 1
+        msg = array_to_image(frame)
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.p("frame_id")
+        self.pub.publish(msg)
+        self.counters["frames_published"] += 1
+        if label is not None:
+            status = DiagnosticStatus(name="ground_truth", message=self.source.class_names[label],
+                                      values=[KeyValue(key="index", value=str(index)),
+                                              KeyValue(key="class_id", value=str(label)),
+                                              KeyValue(key="label", value=self.source.class_names[label])])
+            truth = DiagnosticArray(status=[status])
+            truth.header = msg.header
+            self.truth_pub.publish(truth)
+
+    def destroy_node(self):
+        if self.source is not None:
+            self.source.close()
+        return super().destroy_node()
+
+
+def main(args=None) -> None:
+    run_node(ImageSourceNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""What every semcom_ros node shares: declared parameters, counters on /diagnostics, a clean main."""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any, Callable, Sequence
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+
+
+class SemcomNode(Node):
+    """A node with validated parameters and error counters published on /diagnostics.
+
+    Subclasses declare parameters with ``param()``; values are checked by the
+    declared range or choices and by ``validate_parameter`` before they are
+    accepted, and ``on_parameters_changed`` is called after they are.
+    """
+
+    def __init__(self, name: str, **kwargs):
+        super().__init__(name, **kwargs)
+        self.counters: Counter[str] = Counter()
+        self._declaring = False
+        self._choices: dict[str, Sequence[str]] = {}
+        self._ranges: dict[str, tuple[float, float]] = {}
+        self._last_errors: dict[str, str] = {}
+        self.add_pre_set_parameters_callback(self._count_range_violations)
+        self.add_on_set_parameters_callback(self._check_parameters)
+        self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
+        self._diag_timer = self.create_timer(1.0, self.publish_diagnostics)
+        self.add_post_set_parameters_callback(self._after_parameters)
+
+    # --- parameters
+    def param(self, name: str, default: Any, description: str, *, lo: float | None = None, hi: float | None = None,
+              choices: Sequence[str] | None = None, read_only: bool = False) -> Any:
+        desc = ParameterDescriptor(description=description, read_only=read_only)
+        if choices:
+            self._choices[name] = tuple(choices)
+            desc.additional_constraints = "one of: " + ", ".join(choices)
+        if lo is not None and hi is not None:
+            if isinstance(default, bool) or not isinstance(default, (int, float)):
+                raise TypeError(f"range on non-numeric parameter {name}")
+            self._ranges[name] = (lo, hi)
+            if isinstance(default, int):
+                desc.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=1)]
+            else:
+                desc.floating_point_range = [FloatingPointRange(from_value=float(lo), to_value=float(hi), step=0.0)]
+        self._declaring = True     # the constructor checks and applies initial values itself
+        try:
+            return self.declare_parameter(name, default, desc).value
+        finally:
+            self._declaring = False
+
+    def p(self, name: str) -> Any:
+        return self.get_parameter(name).value
+
+    def validate_parameter(self, name: str, value: Any) -> str | None:
+        """Return a reason to reject ``value``, or None. Override for cross-checks."""
+        return None
+
+    def on_parameters_changed(self, names: set[str]) -> None:
+        """Called after accepted changes."""
+
+    def _count_range_violations(self, params):
+        """rclpy rejects out-of-range values before any callback sees them: count them here."""
+        for prm in params:
+            lo, hi = self._ranges.get(prm.name, (None, None))
+            if lo is not None and isinstance(prm.value, (int, float)) and not lo <= prm.value <= hi:
+                self.count_error("rejected_parameters", f"{prm.name}: {prm.value} outside [{lo}, {hi}]")
+        return params
+
+    def _check_parameters(self, params) -> SetParametersResult:
+        for prm in params:
+            value = prm.value
+            if isinstance(value, float) and value != value:
+                return self._reject(prm.name, f"{prm.name}: NaN is not a valid value")
+            if prm.name in self._choices and value not in self._choices[prm.name]:
+                return self._reject(prm.name, f"{prm.name}: {value!r} is not one of {', '.join(self._choices[prm.name])}")
+            reason = None if self._declaring else self.validate_parameter(prm.name, value)
+            if reason:
+                return self._reject(prm.name, reason)
+        return SetParametersResult(successful=True)
+
+    def _reject(self, name: str, reason: str) -> SetParametersResult:
+        self.count_error("rejected_parameters", reason)
+        return SetParametersResult(successful=False, reason=reason)
+
+    def _after_parameters(self, params) -> None:
+        if self._declaring:
+            return
+        try:
+            self.on_parameters_changed({prm.name for prm in params})
+        except Exception as exc:  # a change that fails to apply must not kill the node
+            self.count_error("parameter_apply_errors", f"applying {[p.name for p in params]}: {exc}")
+
+    # --- counters and diagnostics
+    def count_error(self, counter: str, message: str) -> None:
+        self.counters[counter] += 1
+        self._last_errors[counter] = message
+        self.get_logger().warning(message, throttle_duration_sec=2.0)
+
+    def diagnostic_values(self) -> dict[str, Any]:
+        """Extra key/values for this node's /diagnostics status."""
+        return {}
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f"{self.get_name()}", hardware_id=self.get_fully_qualified_name())
+        errors = {k: v for k, v in self.counters.items() if k.endswith(("errors", "dropped", "rejected_parameters"))
+                  or k.startswith(("bad_", "unknown_"))}
+        status.level = DiagnosticStatus.WARN if any(errors.values()) else DiagnosticStatus.OK
+        status.message = "; ".join(self._last_errors.values()) if errors else "ok"
+        values = {**self.counters, **self.diagnostic_values()}
+        status.values = [KeyValue(key=str(k), value=str(v)) for k, v in values.items()]
+        msg = DiagnosticArray(status=[status])
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._diag_pub.publish(msg)
+
+
+def guarded(counter: str) -> Callable:
+    """Decorator for callbacks: any exception is counted and logged, the node keeps running."""
+    def wrap(fn):
+        def inner(self, *args, **kwargs):
+            try:
+                return fn(self, *args, **kwargs)
+            except Exception as exc:
+                self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
+        inner.__name__ = fn.__name__
+        inner.__doc__ = fn.__doc__
+        return inner
+    return wrap
+
+
+def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
+    """Standard main: init, spin until Ctrl-C or shutdown, then tear down in order."""
+    rclpy.init(args=args)
+    executor = SingleThreadedExecutor()
+    node = None
+    try:
+        node = node_factory()
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    finally:
+        executor.shutdown()
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+
+
+def now_s(node: Node) -> float:
+    return node.get_clock().now().nanoseconds * 1e-9
+
+
+def wall() -> float:
+    return time.monotonic()

@@ -1,0 +1,100 @@
+"""policy manager node: link SNR -> Pareto configuration name.
+
+Listens to ``link_snr`` (std_msgs/Float32, dB; remap it to the server's
+``estimated_snr`` to act on measured SNR) and publishes the chosen
+configuration on ``active_configuration`` (std_msgs/String, transient
+local, so late joiners get the current choice). Mode and tuning are
+parameters and can be changed at run time.
+"""
+from __future__ import annotations
+
+import math
+
+from std_msgs.msg import Float32, String
+
+from .front_file import FrontFileError, resolve_front
+from .node_common import LATCHED, RELIABLE, SemcomNode, guarded, now_s, run_node
+from .policies import COSTS, POLICY_MODES, make_policy
+
+POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
+                 "accuracy_floor", "budget", "v", "cost")
+
+
+class PolicyNode(SemcomNode):
+    def __init__(self, **kwargs):
+        super().__init__("semcom_policy", **kwargs)
+        self.param("model", "default", "model whose installed front is used when front_file is ''", read_only=True)
+        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)")
+        self.param("mode", "snr_table", "policy", choices=POLICY_MODES)
+        self.param("table_snr_db", [-100.0, 8.0, 16.0], "snr_table: lowest SNR (dB) of each level")
+        self.param("table_configurations", ["S1", "S2", "S3"], "snr_table: configuration of each level")
+        self.param("hysteresis_db", 1.0, "snr_table: hysteresis around each threshold (dB)", lo=0.0, hi=20.0)
+        self.param("min_dwell_s", 2.0, "minimum time between switches (s)", lo=0.0, hi=3600.0)
+        self.param("gmacs_cap", 1.0, "max_accuracy_under_cap: cost cap (GMACs or channel uses)", lo=0.0, hi=1e6)
+        self.param("accuracy_floor", 0.8, "min_cost_above_floor: accuracy floor at the current SNR", lo=0.0, hi=1.0)
+        self.param("budget", 200.0, "lyapunov: long-term mean channel uses per frame", lo=1e-6, hi=1e9)
+        self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
+        self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
+        self.front = resolve_front(self.p("front_file"), self.p("model"))
+        self.policy = self.build()
+        self.active = ""
+        self.last_snr = math.nan
+        self.pub = self.create_publisher(String, "active_configuration", LATCHED)
+        self.create_subscription(Float32, "link_snr", self.on_snr, RELIABLE)
+        first = self.front.get("S1").name if self.front.operating_points.get("S1") else self.front.names[0]
+        self.publish(first)
+
+    def build(self, front=None, **override):
+        get = lambda k: override.get(k, self.p(k))  # noqa: E731
+        snrs, confs = list(get("table_snr_db")), list(get("table_configurations"))
+        if len(snrs) != len(confs):
+            raise ValueError(f"table_snr_db has {len(snrs)} entries, table_configurations {len(confs)}")
+        if not all(math.isfinite(s) for s in snrs):
+            raise ValueError("table_snr_db must be finite")
+        return make_policy(front or self.front, get("mode"), table=list(zip(snrs, confs)),
+                           hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
+                           gmacs_cap=get("gmacs_cap"), accuracy_floor=get("accuracy_floor"), budget=get("budget"),
+                           v=get("v"), cost=get("cost"))
+
+    def validate_parameter(self, name, value):
+        try:
+            if name == "front_file":
+                self.build(front=resolve_front(value, self.p("model")))
+            elif name in POLICY_PARAMS:
+                self.build(**{name: value})
+        except (ValueError, KeyError, TypeError, FrontFileError) as exc:
+            return f"{name}={value!r}: {exc.args[0] if exc.args else exc}"
+        return None
+
+    def on_parameters_changed(self, names):
+        if "front_file" in names:
+            self.front = resolve_front(self.p("front_file"), self.p("model"))
+        if names & (set(POLICY_PARAMS) | {"front_file"}):
+            self.policy = self.build()
+            self.counters["policy_rebuilds"] += 1
+
+    @guarded("processing_errors")
+    def on_snr(self, msg: Float32) -> None:
+        if not math.isfinite(msg.data):
+            self.count_error("bad_snr", f"link_snr {msg.data} ignored: not finite")
+            return
+        self.last_snr = float(msg.data)
+        self.publish(self.policy.choose(self.last_snr, now_s(self)))
+
+    def publish(self, name: str) -> None:
+        if name != self.active:
+            self.active = name
+            self.pub.publish(String(data=name))
+            self.counters["switches"] += 1
+            self.get_logger().info(f"configuration -> {name} (SNR {self.last_snr:.1f} dB)")
+
+    def diagnostic_values(self):
+        return {"mode": self.p("mode"), "configuration": self.active, "link_snr_db": self.last_snr}
+
+
+def main(args=None) -> None:
+    run_node(PolicyNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""server node: received_symbols -> pilot equalisation -> JSCC decoder -> classification.
+
+Publishes per frame ``classification`` (DiagnosticArray with the camera
+frame's header: class, label, score, top-k, configuration, tokens, GMACs,
+channel uses, end-to-end latency), ``label`` (std_msgs/String) and the
+pilot-based ``estimated_snr`` (std_msgs/Float32, dB).
+"""
+from __future__ import annotations
+
+import torch
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rclpy.time import Time
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Float32, String
+
+from .channels import equalize, estimate_from_pilots
+from .front_file import resolve_front
+from .models import load_model
+from .msg_convert import MessageError, cloud_to_symbols
+from .node_common import RELIABLE, SemcomNode, guarded, run_node
+from .pipeline import SemanticLink, load_jscc
+
+
+class ServerNode(SemcomNode):
+    def __init__(self, **kwargs):
+        super().__init__("semcom_server", **kwargs)
+        self.param("model", "default", "'default' or a timm ViT name", read_only=True)
+        self.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
+        self.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
+        self.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
+        self.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
+        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
+        self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
+        self.param("threads", 2, "CPU threads for torch", lo=1, hi=256)
+        torch.set_num_threads(self.p("threads"))
+        loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
+        self.link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None))
+        self.front = resolve_front(self.p("front_file"), self.p("model"))
+        self.last = {}
+        self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
+        self.label_pub = self.create_publisher(String, "label", RELIABLE)
+        self.snr_pub = self.create_publisher(Float32, "estimated_snr", RELIABLE)
+        self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, RELIABLE)
+
+    def unpack(self, msg: PointCloud2):
+        symbols, sizes, m, config = cloud_to_symbols(msg)
+        if m != self.p("rate"):
+            raise MessageError(f"frame has {m} symbols per token, this server decodes {self.p('rate')}")
+        pilots = int((sizes == 0).sum())
+        if pilots == 0 or (sizes[:pilots] != 0).any():
+            raise MessageError("frame must start with pilot records (size 0) and have no others")
+        if pilots == len(sizes):
+            raise MessageError("frame holds pilots but no tokens")
+        if pilots * m < 2:
+            raise MessageError("at least 2 pilot symbols are needed")
+        if not 0 <= config < len(self.front.names):
+            raise MessageError(f"configuration index {config} is not in this server's front file")
+        return (torch.from_numpy(symbols.reshape(1, -1)), torch.from_numpy(sizes[pilots:])[None], pilots * m,
+                self.front.configurations[config])
+
+    @guarded("processing_errors")
+    def on_symbols(self, msg: PointCloud2) -> None:
+        self.counters["frames_in"] += 1
+        try:
+            y, sizes, n_pilots, conf = self.unpack(msg)
+        except MessageError as exc:
+            self.count_error("bad_frames", f"received_symbols dropped: {exc}")
+            return
+        h_est, snr_est = estimate_from_pilots(y, n_pilots)
+        data = equalize(y[:, n_pilots:], h_est)
+        with torch.no_grad():
+            probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0]
+        self.snr_pub.publish(Float32(data=float(snr_est[0])))
+        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]), float(snr_est[0]))
+
+    def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float) -> None:
+        names = self.link.loaded.class_names
+        top = probs.topk(min(self.p("topk"), probs.numel()))
+        cls = int(top.indices[0])
+        latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
+        self.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
+                     "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
+                     "configuration": conf.name, "tokens": tokens, "gmacs": f"{conf.gmacs:.5f}",
+                     "channel_uses": channel_uses, "estimated_snr_db": f"{snr_est:.2f}",
+                     "latency_s": f"{latency:.4f}"}
+        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="semcom_classification", message=names[cls],
+                                  hardware_id=header.frame_id,
+                                  values=[KeyValue(key=k, value=str(v)) for k, v in self.last.items()])
+        out = DiagnosticArray(status=[status])
+        out.header = header
+        self.result_pub.publish(out)
+        self.label_pub.publish(String(data=names[cls]))
+        self.counters["frames_classified"] += 1
+
+    def diagnostic_values(self):
+        return {k: self.last[k] for k in ("configuration", "latency_s", "estimated_snr_db") if k in self.last}
+
+
+def main(args=None) -> None:
+    run_node(ServerNode, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""Link-SNR profiles for the channel emulator: what the SNR is at time t (seconds)."""
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+PROFILES = ("constant", "steps", "sine", "random_walk", "csv")
+
+
+@dataclass
+class SnrProfile:
+    kind: str = "constant"
+    snr_db: float = 20.0                  # constant
+    step_times: Sequence[float] = ()      # steps: SNR step_snrs[i] from step_times[i] on
+    step_snrs: Sequence[float] = ()
+    low_db: float = -5.0                  # sine: starts at low, peaks at high after period/2
+    high_db: float = 25.0
+    period_s: float = 60.0
+    walk_step_db: float = 1.0             # random walk: step per second, clipped to [low, high]
+    csv_path: str = ""                    # csv: rows "time_s,snr_db", held between rows
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.kind not in PROFILES:
+            raise ValueError(f"unknown SNR profile {self.kind!r}; use one of {PROFILES}")
+        if self.kind == "steps":
+            if not self.step_times or len(self.step_times) != len(self.step_snrs):
+                raise ValueError("steps profile needs step_times and step_snrs of the same non-zero length")
+            if list(self.step_times) != sorted(self.step_times):
+                raise ValueError("step_times must be increasing")
+        if self.kind == "sine" and self.period_s <= 0:
+            raise ValueError("sine profile needs period_s > 0")
+        if self.high_db < self.low_db:
+            raise ValueError("high_db must be >= low_db")
+        self._walk = None
+        if self.kind == "csv":
+            self._trace = load_trace(self.csv_path)
+        values = [self.snr_db, self.low_db, self.high_db, *self.step_snrs]
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("SNR values must be finite")
+
+    def at(self, t: float) -> float:
+        if self.kind == "constant":
+            return float(self.snr_db)
+        if self.kind == "steps":
+            i = int(np.searchsorted(np.asarray(self.step_times, dtype=float), t, side="right")) - 1
+            return float(self.step_snrs[max(i, 0)])
+        if self.kind == "sine":
+            mid, amp = (self.high_db + self.low_db) / 2, (self.high_db - self.low_db) / 2
+            return float(mid - amp * math.cos(2 * math.pi * t / self.period_s))
+        if self.kind == "random_walk":
+            return self._walk_at(t)
+        times, snrs = self._trace
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        return float(snrs[max(i, 0)])
+
+    def _walk_at(self, t: float) -> float:
+        """A seeded walk sampled once per second, so the value at t is reproducible."""
+        if self._walk is None:
+            self._rng = np.random.default_rng(self.seed)
+            self._walk = [float(np.clip(self.snr_db, self.low_db, self.high_db))]
+        n = max(0, int(t)) + 1
+        while len(self._walk) < n:
+            step = self._rng.normal(0.0, self.walk_step_db)
+            self._walk.append(float(np.clip(self._walk[-1] + step, self.low_db, self.high_db)))
+        return self._walk[n - 1]
+
+
+def load_trace(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """A CSV SNR trace: rows of time_s,snr_db (a header row is allowed)."""
+    rows = []
+    try:
+        with open(path, newline="") as f:
+            for k, row in enumerate(csv.reader(f)):
+                if not row or row[0].strip().startswith("#"):
+                    continue
+                try:
+                    t, snr = float(row[0]), float(row[1])
+                except (ValueError, IndexError):
+                    if k == 0:
+                        continue          # header
+                    raise ValueError(f"{path}:{k + 1}: expected 'time_s,snr_db', got {row}") from None
+                if not (math.isfinite(t) and math.isfinite(snr)):
+                    raise ValueError(f"{path}:{k + 1}: non-finite value")
+                rows.append((t, snr))
+    except OSError as exc:
+        raise ValueError(f"cannot read SNR trace {path}: {exc}") from exc
+    if not rows:
+        raise ValueError(f"{path}: no SNR samples")
+    times, snrs = np.array(rows).T
+    if np.any(np.diff(times) < 0):
+        raise ValueError(f"{path}: times must be increasing")
+    return times, snrs
