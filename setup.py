@@ -25,7 +25,16 @@ setup(
     entry_points={
         "console_scripts": [
             "semcom-inspect = semcom_ros.inspect_cli:main",
+            "semcom-eval = semcom_ros.eval_cli:main",
+            "semcom-optimize = semcom_ros.optimize_cli:main",
+            "semcom-demo = semcom_ros.demo:main",
             "semcom-train-default = semcom_ros.train_default:main",
+            "semcom-train-jscc = semcom_ros.train_jscc:main",
+            "image_source = semcom_ros.image_source_node:main",
+            "camera_node = semcom_ros.camera_node:main",
+            "channel_node = semcom_ros.channel_node:main",
+            "server_node = semcom_ros.server_node:main",
+            "policy_node = semcom_ros.policy_node:main",
         ],
     },
 )

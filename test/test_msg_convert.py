@@ -1,0 +1,125 @@
+"""sensor_msgs/Image and PointCloud2 conversion, including the malformed cases."""
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import Image
+
+from semcom_ros.merge_viz import render_partition
+from semcom_ros.msg_convert import MessageError, array_to_image, cloud_to_symbols, image_to_array, symbols_to_cloud
+from semcom_ros.snr_profiles import SnrProfile, load_trace
+
+RGB = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+
+
+def raw_image(arr, encoding, pad=0, bigendian=False):
+    msg = Image(height=arr.shape[0], width=arr.shape[1], encoding=encoding, is_bigendian=int(bigendian))
+    rows = arr.reshape(arr.shape[0], -1).view(np.uint8)
+    rows = np.concatenate([rows, np.zeros((arr.shape[0], pad), np.uint8)], axis=1)
+    msg.step = rows.shape[1]
+    msg.data = rows.tobytes()
+    return msg
+
+
+@pytest.mark.parametrize("encoding,arr", [
+    ("rgb8", RGB), ("bgr8", RGB[:, :, ::-1]),
+    ("rgba8", np.dstack([RGB, np.full((4, 5), 9, np.uint8)])),
+    ("bgra8", np.dstack([RGB[:, :, ::-1], np.full((4, 5), 9, np.uint8)])),
+])
+def test_colour_encodings_become_rgb(encoding, arr):
+    assert np.array_equal(image_to_array(raw_image(np.ascontiguousarray(arr), encoding, pad=3)), RGB)
+
+
+def test_grey_encodings():
+    grey = RGB[:, :, 0].copy()
+    assert np.array_equal(image_to_array(raw_image(grey, "mono8")), grey)
+    deep = (grey.astype(np.uint16) * 257)
+    assert np.array_equal(image_to_array(raw_image(deep, "mono16")), grey)
+    assert np.array_equal(image_to_array(raw_image(deep.astype(">u2"), "16UC1", bigendian=True)), grey)
+
+
+def test_round_trip():
+    assert np.array_equal(image_to_array(array_to_image(RGB)), RGB)
+
+
+@pytest.mark.parametrize("mutate,msg", [
+    (lambda m: setattr(m, "encoding", "yuv422"), "unsupported image encoding"),
+    (lambda m: setattr(m, "data", m.data[:-1]), "needs"),
+    (lambda m: setattr(m, "step", 2), "shorter than"),
+    (lambda m: setattr(m, "width", 0), "empty"),
+])
+def test_malformed_images(mutate, msg):
+    m = array_to_image(RGB)
+    mutate(m)
+    with pytest.raises(MessageError, match=msg):
+        image_to_array(m)
+
+
+def test_symbol_cloud_round_trip():
+    rng = np.random.default_rng(0)
+    z = (rng.normal(size=12) + 1j * rng.normal(size=12)).astype(np.complex64)
+    cloud = symbols_to_cloud(z, [0, 1, 3], 4, config=2)
+    assert [f.name for f in cloud.fields] == ["re0", "im0", "re1", "im1", "re2", "im2", "re3", "im3", "size", "config"]
+    symbols, sizes, m, config = cloud_to_symbols(cloud)
+    assert m == 4 and config == 2
+    assert np.array_equal(symbols.reshape(-1), z) and sizes.tolist() == [0, 1, 3]
+
+
+@pytest.mark.parametrize("mutate,msg", [
+    (lambda c: setattr(c, "data", c.data[:-1]), "bytes"),
+    (lambda c: c.fields.pop(), "not a channel-symbol cloud"),
+    (lambda c: setattr(c.fields[0], "datatype", 8), "does not follow"),
+    (lambda c: setattr(c, "point_step", 4), "point_step"),
+])
+def test_malformed_clouds(mutate, msg):
+    cloud = symbols_to_cloud(np.ones(8, np.complex64), [0, 1], 4)
+    mutate(cloud)
+    with pytest.raises(MessageError, match=msg):
+        cloud_to_symbols(cloud)
+
+
+def test_nan_symbols_are_refused():
+    with pytest.raises(MessageError, match="NaN"):
+        cloud_to_symbols(symbols_to_cloud(np.array([np.nan] * 4, np.complex64), [0], 4))
+
+
+def test_merge_visualisation_paints_each_group_its_mean():
+    img = np.zeros((4, 4), np.uint8)
+    img[:, 2:] = 200
+    source = np.zeros((2, 4))          # 2x2 grid: left column -> token 0, right column -> token 1
+    source[0, [0, 2]] = 1
+    source[1, [1, 3]] = 1
+    out = render_partition(img, source, (2, 2), cell=4)
+    assert out.shape == (8, 8, 3)
+    assert (out[1:7, 0:3] == 0).all() and (out[1:7, 5:8] == 200).all()
+    assert (out[:, 4] == 255).all()    # boundary between the two groups
+
+
+def test_snr_profiles(tmp_path):
+    assert SnrProfile("steps", step_times=[0, 5], step_snrs=[0, 20]).at(4.9) == 0
+    assert SnrProfile("steps", step_times=[0, 5], step_snrs=[0, 20]).at(5.0) == 20
+    sine = SnrProfile("sine", low_db=-5, high_db=25, period_s=10)
+    assert sine.at(0) == pytest.approx(-5) and sine.at(5) == pytest.approx(25)
+    walk = SnrProfile("random_walk", snr_db=10, low_db=0, high_db=20, seed=3)
+    values = [walk.at(t) for t in range(200)]
+    assert all(0 <= v <= 20 for v in values) and len(set(values)) > 10
+    assert SnrProfile("random_walk", snr_db=10, low_db=0, high_db=20, seed=3).at(150) == values[150]
+    trace = tmp_path / "snr.csv"
+    trace.write_text("time_s,snr_db\n0,3\n2.5,7\n")
+    assert SnrProfile("csv", csv_path=str(trace)).at(3) == 7
+    trace.write_text("0,3\n1,abc\n")
+    with pytest.raises(ValueError, match="expected 'time_s,snr_db'"):
+        load_trace(trace)
+    with pytest.raises(ValueError, match="unknown SNR profile"):
+        SnrProfile("square")
+    with pytest.raises(ValueError, match="same non-zero length"):
+        SnrProfile("steps", step_times=[0, 1], step_snrs=[3])
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("launch/*.launch.py")))
+def test_launch_files_define_a_launch_description(path):
+    tree = ast.parse(path.read_text())
+    assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description" for n in tree.body)
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    assert {"LaunchDescription", "Node"} <= imported
