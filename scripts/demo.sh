@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Set up (if needed) and run the demo: a real image through the merging ViT.
+# Set up (if needed) and run the demo: the whole ROS 2 system in one process on the
+# embedded model and data, SNR sweeping -5 -> 25 -> -5 dB. Extra arguments go to semcom-demo.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup_venv.sh"
 cd "$root"
-exec .venv/bin/semcom-inspect --model vit_base_patch16_224 --uniform 0.1 "$@"
+export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+export ROS_LOG_DIR="${ROS_LOG_DIR:-$root/demo_report/ros_log}"
+exec .venv/bin/semcom-demo "$@"

@@ -38,7 +38,7 @@ class CameraNode(SemcomNode):
         self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
-        self.param("threads", 2, "CPU threads for torch", lo=1, hi=256)
+        self.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256)
         torch.set_num_threads(self.p("threads"))
         loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
         jscc = load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None)

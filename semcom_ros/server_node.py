@@ -31,7 +31,7 @@ class ServerNode(SemcomNode):
         self.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
         self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
-        self.param("threads", 2, "CPU threads for torch", lo=1, hi=256)
+        self.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256)
         torch.set_num_threads(self.p("threads"))
         loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
         self.link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None))
