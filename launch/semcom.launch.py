@@ -1,18 +1,18 @@
-"""The whole system on one machine: image source, edge camera node, channel, server, policy."""
+"""The whole system on one machine: the edge side and the server side together."""
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.conditions import IfCondition
+from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
 
 
 def generate_launch_description():
-    params = os.path.join(get_package_share_directory("semcom_ros"), "config", "semcom.yaml")
-    camera_topic = LaunchConfiguration("camera_topic")
-    model = LaunchConfiguration("model")
+    here = os.path.join(get_package_share_directory("semcom_ros"), "launch")
+    names = ["camera_topic", "use_image_source", "source", "device", "model", "policy_mode", "snr_profile",
+             "channel"]
+    forwarded = {name: LaunchConfiguration(name) for name in names}
     return LaunchDescription([
         DeclareLaunchArgument("camera_topic", default_value="image",
                               description="sensor_msgs/Image topic of your camera driver"),
@@ -27,18 +27,8 @@ def generate_launch_description():
         DeclareLaunchArgument("snr_profile", default_value="sine",
                               description="constant | steps | sine | random_walk | csv"),
         DeclareLaunchArgument("channel", default_value="awgn", description="awgn | rayleigh"),
-        Node(package="semcom_ros", executable="image_source", name="image_source",
-             condition=IfCondition(LaunchConfiguration("use_image_source")),
-             parameters=[params, {"source": LaunchConfiguration("source"),
-                                  "device": LaunchConfiguration("device")}],
-             remappings=[("image", camera_topic)]),
-        Node(package="semcom_ros", executable="camera_node", name="semcom_camera",
-             parameters=[params, {"model": model}], remappings=[("image", camera_topic)]),
-        Node(package="semcom_ros", executable="channel_node", name="semcom_channel",
-             parameters=[params, {"profile": LaunchConfiguration("snr_profile"),
-                                  "channel": LaunchConfiguration("channel")}]),
-        Node(package="semcom_ros", executable="server_node", name="semcom_server",
-             parameters=[params, {"model": model}]),
-        Node(package="semcom_ros", executable="policy_node", name="semcom_policy",
-             parameters=[params, {"model": model, "mode": LaunchConfiguration("policy_mode")}]),
+        IncludeLaunchDescription(PythonLaunchDescriptionSource(os.path.join(here, "edge.launch.py")),
+                                 launch_arguments=forwarded.items()),
+        IncludeLaunchDescription(PythonLaunchDescriptionSource(os.path.join(here, "server.launch.py")),
+                                 launch_arguments=forwarded.items()),
     ])

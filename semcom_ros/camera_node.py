@@ -9,43 +9,26 @@ from __future__ import annotations
 
 import math
 
-import torch
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import String
 
 from .channels import with_pilots
-from .front_file import resolve_front
 from .merge_viz import render_partition
 from .merging_vit import MergeSchedule
-from .models import load_model
 from .msg_convert import MessageError, array_to_image, image_to_array, symbols_to_cloud
-from .node_common import LATCHED, RELIABLE, SemcomNode, guarded, now_s, run_node
-from .pipeline import SemanticLink, load_jscc
+from .node_common import LATCHED, RELIABLE, SemcomNode, declare_link, guarded, now_s, run_node
 
 
 class CameraNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_camera", **kwargs)
-        self.param("model", "default", "'default' or a timm ViT name", read_only=True)
-        self.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
-        self.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
-        self.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
-        self.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
-        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
         self.param("configuration", "S1", "configuration to run until the policy manager says otherwise")
         self.param("merge_mode", "norm", "norm: APTM eq. 12; size: ToMe mean", choices=("norm", "size"))
         self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
-        self.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256)
-        torch.set_num_threads(self.p("threads"))
-        loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
-        jscc = load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None)
-        self.link = SemanticLink(loaded, jscc)
-        self.front = resolve_front(self.p("front_file"), self.p("model"))
-        if self.front.depth != self.link.depth:
-            raise ValueError(f"front file is for {self.front.depth} blocks, model has {self.link.depth}")
+        self.link, self.front = declare_link(self)
         self.active = ""
         self.apply_configuration(self.p("configuration"))
         self.last_viz = -math.inf

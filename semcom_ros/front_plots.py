@@ -29,14 +29,9 @@ def plot_front(data: dict, path: Path) -> None:
         c = next((c for c in front if c["name"] == name), None)
         if c:
             ax.annotate(op, (c["gmacs"], 100 * c["accuracy"]), textcoords="offset points", xytext=(5, -12))
-    ax.set_xlabel("GMACs per image")
-    ax.set_ylabel(f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images")
-    ax.set_title(f"{data['model']}: merge schedules")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    _finish(plt, fig, ax, path, "GMACs per image",
+            f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images",
+            f"{data['model']}: merge schedules")
 
 
 def plot_snr(data: dict, path: Path) -> None:
@@ -50,9 +45,14 @@ def plot_snr(data: dict, path: Path) -> None:
         snrs = sorted(float(s) for s in c["accuracy_by_snr"])
         accs = [100 * c["accuracy_by_snr"][s] for s in snrs]
         ax.plot(snrs, accs, "o-", label=f"{label}, {c['gmacs']:.4f} GMACs")
-    ax.set_xlabel("SNR (dB), AWGN")
-    ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title(f"{data['model']}, JSCC {data['rate']} symbols/token")
+    _finish(plt, fig, ax, path, "SNR (dB), AWGN", "top-1 accuracy (%)",
+            f"{data['model']}, JSCC {data['rate']} symbols/token")
+
+
+def _finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

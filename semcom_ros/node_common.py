@@ -123,6 +123,31 @@ class SemcomNode(Node):
         self._diag_pub.publish(msg)
 
 
+def declare_link(node: SemcomNode):
+    """Model, JSCC and front-file parameters shared by the camera and server nodes; load them."""
+    from .front_file import resolve_front
+    from .models import load_model
+    from .pipeline import SemanticLink, load_jscc
+
+    node.param("model", "default", "'default' or a timm ViT name", read_only=True)
+    node.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
+    node.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
+    node.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
+    node.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
+    node.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
+    node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
+               read_only=True)
+    import torch
+
+    torch.set_num_threads(node.p("threads"))
+    loaded = load_model(node.p("model"), pretrained=node.p("pretrained"), checkpoint=node.p("checkpoint") or None)
+    link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, node.p("rate"), node.p("jscc_path") or None))
+    front = resolve_front(node.p("front_file"), node.p("model"))
+    if front.depth != link.depth:
+        raise ValueError(f"front file is for {front.depth} blocks, model {node.p('model')} has {link.depth}")
+    return link, front
+
+
 def guarded(counter: str) -> Callable:
     """Decorator for callbacks: any exception is counted and logged, the node keeps running."""
     def wrap(fn):

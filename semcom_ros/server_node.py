@@ -14,28 +14,15 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from .channels import equalize, estimate_from_pilots
-from .front_file import resolve_front
-from .models import load_model
 from .msg_convert import MessageError, cloud_to_symbols
-from .node_common import RELIABLE, SemcomNode, guarded, run_node
-from .pipeline import SemanticLink, load_jscc
+from .node_common import RELIABLE, SemcomNode, declare_link, guarded, run_node
 
 
 class ServerNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_server", **kwargs)
-        self.param("model", "default", "'default' or a timm ViT name", read_only=True)
-        self.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
-        self.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
-        self.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
-        self.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
-        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
-        self.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256)
-        torch.set_num_threads(self.p("threads"))
-        loaded = load_model(self.p("model"), pretrained=self.p("pretrained"), checkpoint=self.p("checkpoint") or None)
-        self.link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, self.p("rate"), self.p("jscc_path") or None))
-        self.front = resolve_front(self.p("front_file"), self.p("model"))
+        self.link, self.front = declare_link(self)
         self.last = {}
         self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
         self.label_pub = self.create_publisher(String, "label", RELIABLE)
