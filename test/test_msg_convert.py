@@ -123,3 +123,31 @@ def test_launch_files_define_a_launch_description(path):
     assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description" for n in tree.body)
     imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
     assert "LaunchDescription" in imported and imported & {"Node", "IncludeLaunchDescription"}
+
+
+def test_frame_sources_read_folders_and_videos(tmp_path):
+    import cv2
+
+    from semcom_ros.image_source_node import FrameSource
+
+    frames = [np.full((24, 32, 3), v, np.uint8) for v in (40, 200)]
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(tmp_path / f"{i}.png"), f)
+    src = FrameSource("folder", str(tmp_path), loop=False)
+    got = [src.next(), src.next(), src.next()]
+    assert [int(g[0].mean()) for g in got[:2]] == [40, 200] and got[2] is None
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (32, 24))
+    for f in frames * 2:
+        writer.write(f)
+    writer.release()
+    src = FrameSource("video", str(video), loop=True)
+    means = [int(src.next()[0].mean()) for _ in range(6)]   # loops back to the start
+    assert abs(means[0] - 40) < 5 and abs(means[1] - 200) < 5 and abs(means[4] - 40) < 5
+    embedded = FrameSource("embedded")
+    image, label = embedded.next()
+    assert image.shape == (28, 28) and 0 <= label < 10
+    with pytest.raises(ValueError, match="cannot open"):
+        FrameSource("video", str(tmp_path / "missing.avi"))
+    with pytest.raises(ValueError, match="no images"):
+        FrameSource("folder", str(tmp_path / "empty"))
