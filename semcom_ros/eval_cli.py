@@ -15,6 +15,8 @@ import torch
 from .channels import CHANNELS, CSI_MODES, Channel
 from .cli_common import add_model_args, add_schedule_args, schedule_from_args
 from .evaluation import evaluate
+from .front_file import resolve_front
+from .merging_vit import MergeSchedule
 from .models import DEFAULT_MODEL, CheckpointError, load_model
 from .pipeline import SemanticLink, load_jscc
 
@@ -74,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--snr-sweep", help="A:B:STEP in dB, inclusive")
     ap.add_argument("--channel", choices=CHANNELS, default="awgn")
     ap.add_argument("--csi", choices=CSI_MODES, default="known", help="equalise with true or pilot-estimated h")
+    ap.add_argument("--policy", help="a configuration of the front file by name (p03, or S1/S2/S3)")
+    ap.add_argument("--front", default="", help="front file for --policy (default: the installed one)")
     ap.add_argument("--rate", type=int, default=4, help="complex symbols per token (JSCC)")
     ap.add_argument("--jscc", help="JSCC weights (.safetensors) for a non-default model")
     ap.add_argument("--images", help="ImageFolder path (default: the embedded evaluation set)")
@@ -87,13 +91,19 @@ def main(argv: list[str] | None = None) -> int:
         snrs = snr_list(args)
         link = build_link(args)
         schedule = schedule_from_args(args, link.depth)
+        if args.policy:
+            if args.ratios or args.uniform is not None or args.thresholds:
+                raise ValueError("--policy replaces --ratios/--uniform/--thresholds: give one")
+            conf = resolve_front(args.front, args.model).get(args.policy)
+            schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=args.merge_mode,
+                                     prop_attn=args.prop_attn).validate(link.depth)
         x, y = load_images(args, link)
         channel = Channel(args.channel, args.csi)
-    except (ValueError, TypeError, OSError, CheckpointError) as exc:
-        print(f"semcom-eval: error: {exc}", file=sys.stderr)
+    except (ValueError, TypeError, OSError, KeyError, CheckpointError) as exc:
+        print(f"semcom-eval: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
     res = evaluate(link, x, y, schedule, snrs, channel, seed=args.seed).as_dict()
-    report = {"model": args.model, "channel": args.channel, "csi": args.csi, "rate": args.rate,
+    report = {"model": args.model, "policy": args.policy, "channel": args.channel, "csi": args.csi, "rate": args.rate,
               "schedule": {"ratios": schedule.ratios, "thresholds": schedule.thresholds, "mode": schedule.mode},
               **res, "compression_ratio": round(res["channel_uses"] / link.input_values(), 4)}
     if args.plot and snrs:

@@ -129,6 +129,15 @@ def test_idx_reader(tmp_path):
         _read_idx(path)
 
 
+def test_eval_cli_runs_a_named_configuration(capsys):
+    from semcom_ros.front_file import resolve_front
+
+    conf = resolve_front("").get("S2")
+    assert eval_main(["--policy", "S2", "--limit", "100", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["schedule"]["ratios"] == conf.ratios and report["policy"] == "S2"
+
+
 def test_eval_cli_reports_and_plots(tmp_path, capsys):
     png = tmp_path / "acc.png"
     assert eval_main(["--uniform", "0.2", "--snr-sweep", "0:20:10", "--limit", "200", "--channel", "rayleigh",
@@ -144,6 +153,8 @@ def test_eval_cli_reports_and_plots(tmp_path, capsys):
     (["--snr-sweep", "10:0:5"], "A <= B"),
     (["--rate", "3"], "no shipped JSCC"),
     (["--ratios", "0.1,0.1"], "6 blocks"),
+    (["--policy", "S7"], "unknown configuration 'S7'"),
+    (["--policy", "S1", "--uniform", "0.1"], "--policy replaces"),
 ])
 def test_eval_cli_rejects_bad_arguments(argv, msg, capsys):
     assert eval_main(argv + ["--limit", "10", "--json"]) == 2
