@@ -4,7 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 
+import torch
+
 from .merging_vit import MERGE_MODES, MergeSchedule
+from .models import DEFAULT_MODEL, load_model
+from .pipeline import SemanticLink, load_jscc
 
 
 def float_list(text: str) -> list[float]:
@@ -40,3 +44,17 @@ def schedule_from_args(args: argparse.Namespace, depth: int) -> MergeSchedule:
         ratios = [0.0] * depth
     return MergeSchedule(ratios=ratios, thresholds=args.thresholds, mode=args.merge_mode,
                          prop_attn=args.prop_attn).validate(depth)
+
+
+def build_link(args) -> SemanticLink:
+    loaded = load_model(args.model, pretrained=args.pretrained, checkpoint=args.checkpoint)
+    if args.jscc is None and args.model != DEFAULT_MODEL:
+        raise ValueError(f"model {args.model!r} has no shipped JSCC: pass --jscc PATH")
+    return SemanticLink(loaded, load_jscc(loaded.model.embed_dim, args.rate, args.jscc))
+
+
+def load_images(args, link: SemanticLink):
+    from .datasets import load_embedded_eval, load_image_folder
+
+    data = load_image_folder(args.images, args.limit) if args.images else load_embedded_eval().head(args.limit)
+    return link.preprocess(list(data.images)), torch.as_tensor(data.labels)

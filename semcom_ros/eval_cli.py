@@ -13,12 +13,11 @@ import numpy as np
 import torch
 
 from .channels import CHANNELS, CSI_MODES, Channel
-from .cli_common import add_model_args, add_schedule_args, schedule_from_args
+from .cli_common import add_model_args, add_schedule_args, build_link, load_images, schedule_from_args
 from .evaluation import evaluate
 from .front_file import resolve_front
 from .merging_vit import MergeSchedule
-from .models import DEFAULT_MODEL, CheckpointError, load_model
-from .pipeline import SemanticLink, load_jscc
+from .models import CheckpointError
 
 
 def snr_list(args) -> list[float]:
@@ -31,20 +30,6 @@ def snr_list(args) -> list[float]:
             raise ValueError("--snr-sweep needs A <= B and STEP > 0")
         return [round(float(v), 3) for v in np.arange(a, b + step / 2, step)]
     return [args.snr] if args.snr is not None else []
-
-
-def build_link(args) -> SemanticLink:
-    loaded = load_model(args.model, pretrained=args.pretrained, checkpoint=args.checkpoint)
-    if args.jscc is None and args.model != DEFAULT_MODEL:
-        raise ValueError(f"model {args.model!r} has no shipped JSCC: pass --jscc PATH")
-    return SemanticLink(loaded, load_jscc(loaded.model.embed_dim, args.rate, args.jscc))
-
-
-def load_images(args, link: SemanticLink):
-    from .datasets import load_embedded_eval, load_image_folder
-
-    data = load_image_folder(args.images, args.limit) if args.images else load_embedded_eval().head(args.limit)
-    return link.preprocess(list(data.images)), torch.as_tensor(data.labels)
 
 
 def plot_accuracy(path: str, snrs, curves: dict[str, dict], title: str) -> None:

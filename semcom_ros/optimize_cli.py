@@ -24,7 +24,7 @@ import torch
 from tqdm import tqdm
 
 from .channels import Channel
-from .cli_common import add_model_args
+from .cli_common import add_model_args, build_link, load_images
 from .evaluation import evaluate
 from .front_file import FORMAT_VERSION, save_front
 from .merging_vit import MergeSchedule
@@ -94,8 +94,6 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
 
     import optuna
-
-    from .eval_cli import build_link, load_images
 
     try:
         objectives = [o.strip() for o in args.objectives.split(",")]
