@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--s2-floor", type=float, default=None, help="S2: accuracy floor (default: noiseless S1 - 2 pts)")
     ap.add_argument("--s3-cap", type=float, default=None, help="S3: GMACs cap (default: 50 %% of unmerged)")
     ap.add_argument("--random", type=int, default=10, help="random-schedule baselines")
+    ap.add_argument("--no-warm-start", action="store_true",
+                    help="ratios space: do not seed a new study with no merging and the uniform schedules")
     ap.add_argument("--snr-grid", default="-10,-5,0,5,10,15,20,25")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--storage", help="optuna storage: sqlite:///file.db, or a journal file path")
@@ -131,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
             trial.set_constraint("gmacs_cap", res.gmacs - args.gmacs_cap)
         return [vals[o] for o in objectives]
 
+    if not study.trials and args.space == "ratios" and not args.no_warm_start:
+        # the hand-made schedules are the first points the GP sees, so the front starts at least as good
+        for r in (0.0,) + UNIFORM_RATIOS:
+            study.enqueue_trial({f"l{i}": min(r, args.r_max) for i in range(depth)})
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     unmerged = evaluate(link, xs, ys, MergeSchedule(ratios=[0.0] * depth))
     ref = (0.0, unmerged.gmacs * 1.05)
