@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gmacs-cap", type=float, default=None, help="constraint: GMACs <= cap")
     ap.add_argument("--s2-floor", type=float, default=None, help="S2: accuracy floor (default: noiseless S1 - 2 pts)")
     ap.add_argument("--s3-cap", type=float, default=None, help="S3: GMACs cap (default: 50 %% of unmerged)")
+    ap.add_argument("--s3-floor", type=float, default=None,
+                    help="S3: accuracy floor (default: noiseless S1 - 10 pts, about APTM's S3 drop)")
     ap.add_argument("--random", type=int, default=10, help="random-schedule baselines")
     ap.add_argument("--no-warm-start", action="store_true",
                     help="ratios space: do not seed a new study with no merging and the uniform schedules")
@@ -189,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     s1_acc = max(c["accuracy"] for c in front)
     floor = args.s2_floor if args.s2_floor is not None else round(s1_acc - 0.02, 4)
     cap = args.s3_cap if args.s3_cap is not None else round(0.5 * results["none"][2].gmacs, 5)
-    ops = {k: (front[i]["name"] if i is not None else None) for k, i in operating_points(front, floor, cap).items()}
+    s3_floor = args.s3_floor if args.s3_floor is not None else round(s1_acc - 0.10, 4)
+    ops = {k: (front[i]["name"] if i is not None else None)
+           for k, i in operating_points(front, floor, cap, s3_floor).items()}
     ref_g = round(results["none"][2].gmacs * 1.05, 5)
 
     def hv(points, key_acc="accuracy", key_g="gmacs"):
@@ -204,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
                   "search_images": len(ys), "heldout_images": len(yf),
                   "constraints": {"accuracy_floor": args.accuracy_floor, "gmacs_cap": args.gmacs_cap}},
         "snr_grid": snr_grid, "channel": "awgn",
-        "operating_point_rules": {"S2_accuracy_floor": floor, "S3_gmacs_cap": cap},
+        "operating_point_rules": {"S2_accuracy_floor": floor, "S3_gmacs_cap": cap, "S3_accuracy_floor": s3_floor},
         "operating_points": ops,
         "hypervolume": {"reference": {"accuracy": 0.0, "gmacs": ref_g},
                         "front_search": hv(front, "search_accuracy", "search_gmacs"),

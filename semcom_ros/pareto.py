@@ -46,8 +46,13 @@ def hypervolume_2d(points: Sequence[dict], ref_accuracy: float, ref_gmacs: float
     return area
 
 
-def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: float) -> dict[str, int | None]:
-    """S1 most accurate; S2 fewest MACs with accuracy >= floor; S3 fastest with MACs <= cap."""
+def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: float,
+                     s3_accuracy_floor: float | None = None) -> dict[str, int | None]:
+    """S1 most accurate; S2 fewest MACs with accuracy >= floor; S3 fastest with MACs <= cap.
+
+    ``s3_accuracy_floor`` keeps S3 usable where throughput does not follow MACs
+    (small models on a CPU): without it the fastest point can be a near-useless one.
+    """
     def best(cands, key):
         return min(cands, key=key) if cands else None
 
@@ -55,6 +60,7 @@ def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: f
     s1 = best(list(idx), lambda i: (-points[i]["accuracy"], points[i]["gmacs"]))
     s2 = best([i for i in idx if points[i]["accuracy"] >= accuracy_floor],
               lambda i: (points[i]["gmacs"], -points[i]["accuracy"]))
-    s3 = best([i for i in idx if points[i]["gmacs"] <= gmacs_cap],
+    s3 = best([i for i in idx if points[i]["gmacs"] <= gmacs_cap
+               and (s3_accuracy_floor is None or points[i]["accuracy"] >= s3_accuracy_floor)],
               lambda i: (-points[i].get("img_per_s", 0.0), -points[i]["accuracy"]))
     return {"S1": s1, "S2": s2, "S3": s3}

@@ -46,6 +46,9 @@ def test_operating_points():
     ops = operating_points(POINTS, accuracy_floor=0.84, gmacs_cap=5.0)
     assert ops == {"S1": 0, "S2": 1, "S3": 3}
     assert operating_points(POINTS, accuracy_floor=0.99, gmacs_cap=1.0) == {"S1": 0, "S2": None, "S3": None}
+    # an S3 accuracy floor excludes the fastest point (3, 70 %) and keeps the fastest above it
+    assert operating_points(POINTS, 0.84, 7.0)["S3"] == 3
+    assert operating_points(POINTS, 0.84, 7.0, s3_accuracy_floor=0.80)["S3"] == 1
 
 
 VALID = {
