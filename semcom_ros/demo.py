@@ -70,11 +70,9 @@ class Monitor(Node):
 
 
 def write_report(rows: list[dict], out: Path, args) -> dict:
-    import matplotlib
+    from .front_plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     out.mkdir(parents=True, exist_ok=True)
     judged = [r for r in rows if r["correct"] is not None]
     confs = sorted({r["conf"] for r in rows})

@@ -33,23 +33,14 @@ def snr_list(args) -> list[float]:
 
 
 def plot_accuracy(path: str, snrs, curves: dict[str, dict], title: str) -> None:
-    import matplotlib
+    from .front_plots import finish, pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, res in curves.items():
         ax.plot(snrs, [res["accuracy_by_snr"][s] * 100 for s in snrs], marker="o", label=name)
         ax.axhline(res["accuracy"] * 100, ls=":", lw=0.8, color=ax.lines[-1].get_color())
-    ax.set_xlabel("SNR (dB)")
-    ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    finish(plt, fig, ax, path, "SNR (dB)", "top-1 accuracy (%)", title)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the headless Agg backend (nodes and CI have no screen)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -15,7 +16,7 @@ def _pyplot():
 
 def plot_front(data: dict, path: Path) -> None:
     """Accuracy vs GMACs: Pareto front, uniform and random baselines (APTM Fig. 2 analogue)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     front = sorted(data["configurations"], key=lambda c: c["gmacs"])
     ax.plot([c["gmacs"] for c in front], [100 * c["accuracy"] for c in front], "o-", label="Pareto front (BO)")
@@ -29,14 +30,14 @@ def plot_front(data: dict, path: Path) -> None:
         c = next((c for c in front if c["name"] == name), None)
         if c:
             ax.annotate(op, (c["gmacs"], 100 * c["accuracy"]), textcoords="offset points", xytext=(5, -12))
-    _finish(plt, fig, ax, path, "GMACs per image",
+    finish(plt, fig, ax, path, "GMACs per image",
             f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images",
             f"{data['model']}: merge schedules")
 
 
 def plot_snr(data: dict, path: Path) -> None:
     """Accuracy vs SNR for S1, S2, S3 and no merging (APTM Fig. 3 analogue)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     by_name = {c["name"]: c for c in data["configurations"] + data["baselines"]}
     curves = [(f"{op} ({name})", by_name[name]) for op, name in data["operating_points"].items() if name]
@@ -45,11 +46,11 @@ def plot_snr(data: dict, path: Path) -> None:
         snrs = sorted(float(s) for s in c["accuracy_by_snr"])
         accs = [100 * c["accuracy_by_snr"][s] for s in snrs]
         ax.plot(snrs, accs, "o-", label=f"{label}, {c['gmacs']:.4f} GMACs")
-    _finish(plt, fig, ax, path, "SNR (dB), AWGN", "top-1 accuracy (%)",
+    finish(plt, fig, ax, path, "SNR (dB), AWGN", "top-1 accuracy (%)",
             f"{data['model']}, JSCC {data['rate']} symbols/token")
 
 
-def _finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
+def finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
