@@ -66,8 +66,7 @@ class Driver(Node):
         super().__init__("latency_driver")
         self.frames = frames
         self.pub = self.create_publisher(Image, "image", qos_profile_sensor_data)
-        self.results: list[tuple[float, float]] = []   # (send time, latency s)
-        self.lock = threading.Lock()
+        self.results: list[tuple[float, float]] = []   # (send time, latency s), filled on the executor thread
         self.create_subscription(DiagnosticArray, "classification", self.on_result, RELIABLE)
 
     def send(self, i: int) -> None:
@@ -79,8 +78,7 @@ class Driver(Node):
     def on_result(self, msg: DiagnosticArray) -> None:
         sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
         latency = self.get_clock().now().nanoseconds * 1e-9 - sent
-        with self.lock:
-            self.results.append((sent, latency))
+        self.results.append((sent, latency))
 
 
 def publish_at(driver: Driver, rate: float, count: int | None, seconds: float | None, stop: threading.Event) -> int:
@@ -132,7 +130,8 @@ def main() -> None:
         for _ in range(5):                                   # warm-up frames, not counted
             driver.send(0)
             spin_until(executor, lambda: False, 0.3)
-        driver.results.clear(), edge_t.seconds.clear(), dec_t.seconds.clear()
+        for timings in (driver.results, edge_t.seconds, dec_t.seconds):
+            timings.clear()
 
         pub = threading.Thread(target=publish_at, args=(driver, args.rate, args.frames, None, stop))
         pub.start()
