@@ -1,23 +1,35 @@
 """camera (edge) node: image -> merging ViT -> JSCC -> channel symbols (PointCloud2).
 
-Subscribes to any camera driver's ``image`` (sensor-data QoS, depth 1: the
-newest frame wins) and to ``active_configuration`` (from the policy
-manager); publishes ``channel_symbols`` and, at ``viz_rate_hz``,
-``merge_viz`` (which patches each transmitted token holds).
+Subscribes to any camera driver's ``image`` (raw ``sensor_msgs/Image``) or,
+with ``image_transport: compressed``, to ``image/compressed``
+(``sensor_msgs/CompressedImage``, image_transport's naming), always depth 1
+so the newest frame wins; reliability follows ``image_reliability`` so the
+node matches best-effort (sensor-data) and reliable drivers. Also listens to
+``active_configuration`` (from the policy manager); publishes
+``channel_symbols`` and, at ``viz_rate_hz``, ``merge_viz`` (which patches
+each transmitted token holds). Frames the node had to skip because it was
+busy are counted as ``frames_skipped``.
 """
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
+from statistics import median
 
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import Image, PointCloud2
+from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import String
 
 from .channels import with_pilots
 from .merge_viz import render_partition
 from .merging_vit import MergeSchedule
-from .msg_convert import MessageError, array_to_image, image_to_array, symbols_to_cloud
-from .node_common import LATCHED, RELIABLE, SemcomNode, declare_link, guarded, now_s, run_node
+from .msg_convert import MessageError, array_to_image, compressed_to_array, image_to_array, symbols_to_cloud
+from .node_common import (LATCHED, NEWEST_FRAME, SemcomNode, SequenceGaps, declare_link, guarded, image_qos,
+                          now_s, run_node)
+
+TRANSPORTS = ("raw", "compressed")
+RELIABILITIES = ("best_effort", "reliable")
 
 
 class CameraNode(SemcomNode):
@@ -28,17 +40,37 @@ class CameraNode(SemcomNode):
         self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
+        self.param("image_transport", "raw", "raw: sensor_msgs/Image on 'image'; compressed: "
+                   "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=TRANSPORTS)
+        self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
+                   "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.link, self.front = declare_link(self)
         self.active = ""
         self.apply_configuration(self.p("configuration"))
         self.last_viz = -math.inf
         self.last_tokens = 0
-        self.sym_pub = self.create_publisher(PointCloud2, "channel_symbols", RELIABLE)
+        self.gaps = SequenceGaps()
+        self.compute_ms: deque[float] = deque(maxlen=100)
+        self.sym_pub = self.create_publisher(PointCloud2, "channel_symbols", NEWEST_FRAME)
         self.viz_pub = self.create_publisher(Image, "merge_viz", qos_profile_sensor_data)
-        self.create_subscription(Image, "image", self.on_image, qos_profile_sensor_data)
+        self.image_sub = None
+        self.subscribe_images()
         self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
-        self.get_logger().info(f"edge ready: {self.p('model')}, {self.p('rate')} symbols/token, "
-                               f"configuration {self.active}")
+        self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
+                               f"configuration {self.active}, images from {self.image_sub.topic_name} "
+                               f"({self.p('image_transport')}, {self.p('image_reliability')})")
+
+    def subscribe_images(self) -> None:
+        """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
+        if self.image_sub is not None:
+            self.destroy_subscription(self.image_sub)
+        qos = image_qos(self.p("image_reliability"))
+        if self.p("image_transport") == "compressed":
+            topic = self.resolve_topic_name("image") + "/compressed"    # image_transport: <base topic>/compressed
+            self.image_sub = self.create_subscription(CompressedImage, topic, self.on_compressed, qos)
+        else:
+            self.image_sub = self.create_subscription(Image, "image", self.on_image, qos)
+        self.gaps = SequenceGaps()
 
     def apply_configuration(self, name: str) -> None:
         conf = self.front.get(name)   # KeyError names the known configurations
@@ -61,6 +93,10 @@ class CameraNode(SemcomNode):
         if "merge_mode" in names:
             self.link.schedule = MergeSchedule(self.link.schedule.ratios, self.link.schedule.thresholds,
                                                self.p("merge_mode"))
+        if names & {"image_transport", "image_reliability"}:
+            self.subscribe_images()
+            self.get_logger().info(f"images from {self.image_sub.topic_name} ({self.p('image_transport')}, "
+                                   f"{self.p('image_reliability')})")
 
     def on_configuration(self, msg: String) -> None:
         try:
@@ -69,19 +105,29 @@ class CameraNode(SemcomNode):
             self.count_error("unknown_configurations", f"active_configuration: {exc.args[0]}")
 
     @guarded("processing_errors")
-    def on_image(self, msg: Image) -> None:
+    def on_image(self, msg: Image, info) -> None:
+        self.process(msg, info, image_to_array)
+
+    @guarded("processing_errors")
+    def on_compressed(self, msg: CompressedImage, info) -> None:
+        self.process(msg, info, compressed_to_array)
+
+    def process(self, msg, info, convert) -> None:
         self.counters["frames_in"] += 1
+        self.counters["frames_skipped"] += self.gaps.see(info)
         try:
-            frame_rgb = image_to_array(msg)
+            frame_rgb = convert(msg)
         except MessageError as exc:
             self.count_error("bad_images", f"image dropped: {exc}")
             return
         viz = self.p("viz_rate_hz") > 0 and now_s(self) - self.last_viz >= 1.0 / max(self.p("viz_rate_hz"), 1e-9)
         self.link.model.merge_state.trace_source = viz
+        t0 = time.perf_counter()
         edge = self.link.edge(self.link.preprocess([frame_rgb]), self.p("power"))
+        self.compute_ms.append((time.perf_counter() - t0) * 1e3)
         m = self.p("rate")
-        tx = with_pilots(edge.symbols, self.p("pilot_records") * m, self.p("power"))
-        sizes = [0.0] * self.p("pilot_records") + edge.sizes[0].tolist()
+        tx = with_pilots(edge.symbols.cpu(), self.p("pilot_records") * m, self.p("power"))
+        sizes = [0.0] * self.p("pilot_records") + edge.sizes[0].cpu().tolist()
         self.sym_pub.publish(symbols_to_cloud(tx[0].numpy(), sizes, m, header=msg.header,
                                               config=self.front.names.index(self.active)))
         self.counters["frames_sent"] += 1
@@ -93,12 +139,14 @@ class CameraNode(SemcomNode):
     def publish_viz(self, frame_rgb, header) -> None:
         state = self.link.model.merge_state
         prefix = self.link.model.num_prefix_tokens
-        source = state.source[0, prefix:].numpy()
+        source = state.source[0, prefix:].cpu().numpy()
         img = render_partition(frame_rgb, source, self.link.model.patch_embed.grid_size)
         self.viz_pub.publish(array_to_image(img, header))
 
     def diagnostic_values(self):
-        return {"configuration": self.active, "tokens_sent": self.last_tokens}
+        return {"configuration": self.active, "tokens_sent": self.last_tokens,
+                "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
+                "image_topic": self.image_sub.topic_name}
 
 
 def main(args=None) -> None:

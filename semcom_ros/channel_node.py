@@ -2,7 +2,8 @@
 
 The link SNR follows a profile (constant, steps, sine, random walk or a CSV
 trace) and is published on ``link_snr`` (std_msgs/Float32, dB) with every
-frame and at ``snr_rate_hz``. Headers pass through unchanged.
+frame and at ``snr_rate_hz``. Headers pass through unchanged. Frames travel
+with depth-1 queues (newest wins); frames skipped are counted.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from std_msgs.msg import Float32
 
 from .channels import CHANNELS, propagate
 from .msg_convert import MessageError, cloud_to_symbols, symbols_to_cloud
-from .node_common import RELIABLE, SemcomNode, guarded, run_node, wall
+from .node_common import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, run_node, wall
 from .snr_profiles import PROFILES, SnrProfile
 
 
@@ -35,8 +36,9 @@ class ChannelNode(SemcomNode):
         self.gen = torch.Generator().manual_seed(self.p("seed"))
         self.t0 = wall()
         self.snr_pub = self.create_publisher(Float32, "link_snr", RELIABLE)
-        self.rx_pub = self.create_publisher(PointCloud2, "received_symbols", RELIABLE)
-        self.create_subscription(PointCloud2, "channel_symbols", self.on_symbols, RELIABLE)
+        self.rx_pub = self.create_publisher(PointCloud2, "received_symbols", NEWEST_FRAME)
+        self.gaps = SequenceGaps()
+        self.create_subscription(PointCloud2, "channel_symbols", self.on_symbols, NEWEST_FRAME)
         self.snr_timer = self.create_timer(1.0 / self.p("snr_rate_hz"), self.publish_snr)
 
     def make_profile(self, **override) -> SnrProfile:
@@ -70,8 +72,9 @@ class ChannelNode(SemcomNode):
         self.snr_pub.publish(Float32(data=float(self.current_snr() if snr is None else snr)))
 
     @guarded("processing_errors")
-    def on_symbols(self, msg: PointCloud2) -> None:
+    def on_symbols(self, msg: PointCloud2, info) -> None:
         self.counters["frames_in"] += 1
+        self.counters["frames_skipped"] += self.gaps.see(info)
         try:
             symbols, sizes, m, config = cloud_to_symbols(msg)
         except MessageError as exc:

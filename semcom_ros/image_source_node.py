@@ -2,6 +2,8 @@
 
 With the embedded evaluation set it also publishes the true label of each
 frame on ``ground_truth`` (DiagnosticArray, same header as the image).
+With ``transport: compressed`` it publishes ``sensor_msgs/CompressedImage`` on
+``image/compressed`` instead (image_transport's naming), jpeg or png.
 """
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import Image
+from sensor_msgs.msg import CompressedImage, Image
 
-from .msg_convert import array_to_image
-from .node_common import RELIABLE, SemcomNode, guarded, run_node
+from .msg_convert import COMPRESSED_FORMATS, array_to_compressed, array_to_image
+from .node_common import RELIABLE, SemcomNode, guarded, image_qos, run_node
 
 SOURCES = ("embedded", "device", "video", "folder")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff")
@@ -82,11 +83,28 @@ class ImageSourceNode(SemcomNode):
         self.param("loop", True, "start again at the end of a video, folder or set")
         self.param("frame_id", "camera", "header.frame_id of published images")
         self.param("max_frames", 0, "stop publishing after this many frames (0: never)", lo=0, hi=10**9)
-        self.pub = self.create_publisher(Image, "image", qos_profile_sensor_data)
+        self.param("encoding", "rgb8", "encoding of colour frames (grey frames are mono8)", choices=("rgb8", "bgr8"))
+        self.param("transport", "raw", "raw: Image on 'image'; compressed: CompressedImage on 'image/compressed'",
+                   choices=("raw", "compressed"))
+        self.param("compressed_format", "jpeg", "transport=compressed: jpeg or png", choices=COMPRESSED_FORMATS)
+        self.param("jpeg_quality", 90, "transport=compressed, jpeg: quality", lo=1, hi=100)
+        self.param("reliability", "best_effort", "QoS reliability of the published frames (depth 1); best_effort "
+                   "is the sensor-data profile every subscriber matches", choices=("best_effort", "reliable"))
         self.truth_pub = self.create_publisher(DiagnosticArray, "ground_truth", RELIABLE)
+        self.pub = None
+        self.advertise()
         self.source: FrameSource | None = None
         self.timer = None
         self._open()
+
+    def advertise(self) -> None:
+        if self.pub is not None:
+            self.destroy_publisher(self.pub)
+        qos = image_qos(self.p("reliability"))
+        if self.p("transport") == "compressed":
+            self.pub = self.create_publisher(CompressedImage, self.resolve_topic_name("image") + "/compressed", qos)
+        else:
+            self.pub = self.create_publisher(Image, "image", qos)
 
     def _open(self) -> None:
         if self.source is not None:
@@ -104,6 +122,8 @@ class ImageSourceNode(SemcomNode):
     def on_parameters_changed(self, names):
         if names & {"source", "path", "device", "loop", "rate_hz"}:
             self._open()
+        if names & {"transport", "reliability"}:
+            self.advertise()
 
     @guarded("source_errors")
     def tick(self) -> None:
@@ -116,7 +136,12 @@ class ImageSourceNode(SemcomNode):
             return
         frame, label = item
         index = self.source.index - 1
-        msg = array_to_image(frame)
+        if self.p("transport") == "compressed":
+            msg = array_to_compressed(frame, fmt=self.p("compressed_format"), quality=self.p("jpeg_quality"))
+        elif frame.ndim == 3 and self.p("encoding") == "bgr8":
+            msg = array_to_image(frame[:, :, ::-1], encoding="bgr8")
+        else:
+            msg = array_to_image(frame)
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.header.frame_id = self.p("frame_id")
         self.pub.publish(msg)

@@ -117,6 +117,23 @@ def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], source:
     model.load_state_dict(state)
 
 
+def torch_device(spec: str) -> torch.device:
+    """Parse 'cpu', 'cuda' or 'cuda:N' and check the device exists now, not mid-stream."""
+    try:
+        device = torch.device(spec)
+    except RuntimeError as exc:
+        raise ValueError(f"device {spec!r} is not a torch device (use cpu, cuda or cuda:N)") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {spec!r} asked for, but this torch ({torch.__version__}) sees no CUDA "
+                             f"device; use device 'cpu'")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"device {spec!r} asked for, but only {torch.cuda.device_count()} CUDA device(s) exist")
+    elif device.type != "cpu":
+        raise ValueError(f"device {spec!r} is not supported (use cpu, cuda or cuda:N)")
+    return device
+
+
 def default_weights_path() -> Path:
     return Path(str(resources.files("semcom_ros") / "weights" / DEFAULT_WEIGHTS))
 

@@ -1,6 +1,9 @@
 """What every semcom_ros node shares: declared parameters, counters on /diagnostics, a clean main."""
 from __future__ import annotations
 
+import functools
+import os
+import sys
 import time
 from collections import Counter
 from typing import Any, Callable, Sequence
@@ -9,11 +12,76 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
 RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
+# Frames between pipeline stages: reliable, but only the newest is kept, so a
+# stage that falls behind skips frames instead of building a queue (latency stays bounded).
+NEWEST_FRAME = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+
+
+def image_qos(reliability: str = "best_effort") -> QoSProfile:
+    """Camera frames: the sensor-data profile (best effort) or reliable, but depth 1 in both cases.
+
+    rclpy's ``qos_profile_sensor_data`` keeps 5 frames; behind a busy model that
+    is 5 frames of extra latency, so only the newest frame is kept here.
+    """
+    if reliability not in ("best_effort", "reliable"):
+        raise ValueError(f"reliability must be best_effort or reliable, got {reliability!r}")
+    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    if reliability == "best_effort":
+        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)
+    return qos
+
+
+DDS_PROFILE_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
+
+
+def use_packaged_dds_profile() -> str | None:
+    """Point Fast DDS at config/fastdds.xml unless the user already chose a profile file.
+
+    Fast DDS's default shared-memory segment is too small for camera frames, so
+    best-effort 640x480+ images between processes fall back to fragmented UDP and
+    are lost; the profile gives each participant a 32 MiB segment. It must be in
+    effect before the process creates its first participant (before rclpy.init).
+    """
+    rmw = os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
+    if not rmw.startswith("rmw_fastrtps") or os.environ.get(DDS_PROFILE_VARIABLE):
+        return os.environ.get(DDS_PROFILE_VARIABLE)
+    from .resources import config_path
+
+    try:
+        os.environ[DDS_PROFILE_VARIABLE] = str(config_path("fastdds.xml"))
+    except FileNotFoundError:
+        return None
+    return os.environ[DDS_PROFILE_VARIABLE]
+
+
+class SequenceGaps:
+    """Counts samples a subscription never saw, from the publishers' sequence numbers.
+
+    With depth-1 queues a slow stage skips frames on purpose; this makes the
+    skipping visible. Keyed by publisher so several publishers do not mix.
+    """
+
+    def __init__(self):
+        self.last: dict[Any, int] = {}
+        self.missed = 0
+
+    def see(self, info) -> int:
+        seq = (info or {}).get("publication_sequence_number")
+        if not seq:
+            return 0
+        gid = info.get("publisher_gid")
+        key = bytes(gid["data"]) if isinstance(gid, dict) and "data" in gid else repr(gid)
+        prev = self.last.get(key)
+        self.last[key] = max(seq, prev or 0)
+        gap = seq - prev - 1 if prev is not None and seq > prev + 1 else 0
+        self.missed += gap
+        return gap
 
 
 class SemcomNode(Node):
@@ -137,11 +205,16 @@ def declare_link(node: SemcomNode):
     node.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
     node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
                read_only=True)
+    node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked at start-up)", read_only=True)
     import torch
 
+    from .models import torch_device
+
+    device = torch_device(node.p("device"))   # no CUDA: refuse now, not at the first frame
     torch.set_num_threads(node.p("threads"))
     loaded = load_model(node.p("model"), pretrained=node.p("pretrained"), checkpoint=node.p("checkpoint") or None)
     link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, node.p("rate"), node.p("jscc_path") or None))
+    link.to(device)
     front = resolve_front(node.p("front_file"), node.p("model"))
     if front.depth != link.depth:
         raise ValueError(f"front file is for {front.depth} blocks, model {node.p('model')} has {link.depth}")
@@ -151,33 +224,50 @@ def declare_link(node: SemcomNode):
 def guarded(counter: str) -> Callable:
     """Decorator for callbacks: any exception is counted and logged, the node keeps running."""
     def wrap(fn):
+        @functools.wraps(fn)     # keeps the signature: rclpy passes MessageInfo to two-argument callbacks
         def inner(self, *args, **kwargs):
             try:
                 return fn(self, *args, **kwargs)
             except Exception as exc:
                 self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
-        inner.__name__ = fn.__name__
-        inner.__doc__ = fn.__doc__
         return inner
     return wrap
 
 
+class StartupError(RuntimeError):
+    """A node cannot start with the parameters it was given; the message says why."""
+
+
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
-    """Standard main: init, spin until Ctrl-C or shutdown, then tear down in order."""
+    """Standard main: init, spin until Ctrl-C or shutdown, then tear down in order.
+
+    A node that cannot start (bad parameter, missing file, no CUDA) logs one
+    line saying why and the process exits with status 1, so ``ros2 launch``
+    and supervisors see the failure instead of a half-running system.
+    """
+    use_packaged_dds_profile()
     rclpy.init(args=args)
     executor = SingleThreadedExecutor()
     node = None
+    failed = None
     try:
         node = node_factory()
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    except Exception as exc:
+        if node is not None:     # a crash while running: keep the traceback
+            raise
+        failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
+        get_logger("semcom_ros").fatal(failed)
     finally:
         executor.shutdown()
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()
+    if failed:
+        sys.exit(1)
 
 
 def now_s(node: Node) -> float:

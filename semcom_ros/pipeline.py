@@ -62,6 +62,15 @@ class SemanticLink:
             raise ValueError(f"split must lie in 1..{self.depth}, got {self.split}")
         self.jscc = jscc
         self.shape = VitShape.of(self.model)
+        self.device = torch.device("cpu")
+
+    def to(self, device: torch.device | str) -> "SemanticLink":
+        """Move model and JSCC; inputs are moved on the way in, results stay on ``device``."""
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        if self.jscc is not None:
+            self.jscc.to(self.device)
+        return self
 
     @classmethod
     def default(cls, symbols_per_token: int | None = 4, model_name: str = DEFAULT_MODEL) -> "SemanticLink":
@@ -80,7 +89,7 @@ class SemanticLink:
         self.model.merge_schedule = schedule
 
     def preprocess(self, images) -> torch.Tensor:
-        return torch.stack([self.loaded.preprocess(img) for img in images])
+        return torch.stack([self.loaded.preprocess(img) for img in images]).to(self.device)
 
     @torch.no_grad()
     def edge(self, x: torch.Tensor, power: float = 1.0) -> EdgeFrame:
@@ -101,8 +110,9 @@ class SemanticLink:
 
     @torch.no_grad()
     def decode(self, symbols: torch.Tensor, snr_db: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
-        tokens = self.jscc.decode(symbols, snr_db)
-        return self.server(tokens, sizes)
+        to = self.device
+        tokens = self.jscc.decode(symbols.to(to), snr_db.to(to))
+        return self.server(tokens, sizes.to(to))
 
     @torch.no_grad()
     def classify(self, x: torch.Tensor, channel: Channel | None = None, snr_db: float | None = None,

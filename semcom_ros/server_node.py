@@ -7,6 +7,8 @@ pilot-based ``estimated_snr`` (std_msgs/Float32, dB).
 """
 from __future__ import annotations
 
+import time
+
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rclpy.time import Time
@@ -15,7 +17,7 @@ from std_msgs.msg import Float32, String
 
 from .channels import equalize, estimate_from_pilots
 from .msg_convert import MessageError, cloud_to_symbols
-from .node_common import RELIABLE, SemcomNode, declare_link, guarded, run_node
+from .node_common import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, declare_link, guarded, run_node
 
 
 class ServerNode(SemcomNode):
@@ -27,7 +29,8 @@ class ServerNode(SemcomNode):
         self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
         self.label_pub = self.create_publisher(String, "label", RELIABLE)
         self.snr_pub = self.create_publisher(Float32, "estimated_snr", RELIABLE)
-        self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, RELIABLE)
+        self.gaps = SequenceGaps()
+        self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, NEWEST_FRAME)
 
     def unpack(self, msg: PointCloud2):
         symbols, sizes, m, config = cloud_to_symbols(msg)
@@ -46,21 +49,26 @@ class ServerNode(SemcomNode):
                 self.front.configurations[config])
 
     @guarded("processing_errors")
-    def on_symbols(self, msg: PointCloud2) -> None:
+    def on_symbols(self, msg: PointCloud2, info) -> None:
         self.counters["frames_in"] += 1
+        self.counters["frames_skipped"] += self.gaps.see(info)
         try:
             y, sizes, n_pilots, conf = self.unpack(msg)
         except MessageError as exc:
             self.count_error("bad_frames", f"received_symbols dropped: {exc}")
             return
+        t0 = time.perf_counter()
         h_est, snr_est = estimate_from_pilots(y, n_pilots)
         data = equalize(y[:, n_pilots:], h_est)
         with torch.no_grad():
-            probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0]
+            probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0].cpu()
+        compute_s = time.perf_counter() - t0
         self.snr_pub.publish(Float32(data=float(snr_est[0])))
-        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]), float(snr_est[0]))
+        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]), float(snr_est[0]),
+                            compute_s)
 
-    def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float) -> None:
+    def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float,
+                       compute_s: float) -> None:
         names = self.link.loaded.class_names
         top = probs.topk(min(self.p("topk"), probs.numel()))
         cls = int(top.indices[0])
@@ -69,7 +77,7 @@ class ServerNode(SemcomNode):
                      "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
                      "configuration": conf.name, "tokens": tokens, "gmacs": f"{conf.gmacs:.5f}",
                      "channel_uses": channel_uses, "estimated_snr_db": f"{snr_est:.2f}",
-                     "latency_s": f"{latency:.4f}"}
+                     "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}"}
         status = DiagnosticStatus(level=DiagnosticStatus.OK, name="semcom_classification", message=names[cls],
                                   hardware_id=header.frame_id,
                                   values=[KeyValue(key=k, value=str(v)) for k, v in self.last.items()])

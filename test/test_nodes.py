@@ -182,9 +182,17 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     good = array_to_image(load_embedded_eval().images[0])
     yuv = array_to_image(np.zeros((8, 8, 3), np.uint8)); yuv.encoding = "yuv422"
     short = array_to_image(np.zeros((8, 8, 3), np.uint8)); short.data = short.data[:-5]
-    for msg in (yuv, short, good):
-        img_pub.publish(msg)
-    assert spin_until(ros, lambda: camera.counters["bad_images"] >= 2 and camera.counters["frames_sent"] >= 1)
+
+    def feed(pub, msg, node, counter):
+        """Frames travel through depth-1 queues (newest wins): one at a time, each until counted."""
+        before = node.counters[counter]
+        pub.publish(msg)
+        assert spin_until(ros, lambda: node.counters[counter] > before, 30), (counter, msg)
+
+    feed(img_pub, yuv, camera, "bad_images")
+    feed(img_pub, short, camera, "bad_images")
+    feed(img_pub, good, camera, "frames_sent")
+    assert camera.counters["bad_images"] == 2
 
     cloud = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=0)
     truncated = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4)
@@ -193,13 +201,14 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     no_pilots = symbols_to_cloud(np.ones(4 * 4, np.complex64), [1.0, 1.0, 1.0, 1.0], 4)
     wrong_rate = symbols_to_cloud(np.ones(2 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 2)
     bad_config = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=999)
-    sym_pub.publish(truncated)
-    for msg in (truncated, nan, no_pilots, wrong_rate, bad_config, cloud):
-        rx_pub.publish(msg)
+    feed(sym_pub, truncated, channel, "bad_frames")
+    for msg in (truncated, nan, no_pilots, wrong_rate, bad_config):
+        feed(rx_pub, msg, server, "bad_frames")
+    feed(rx_pub, cloud, server, "frames_classified")
+    assert server.counters["bad_frames"] == 5 and channel.counters["bad_frames"] == 1
     for value in (math.nan, math.inf, 12.0):
         snr_pub.publish(Float32(data=value))
-    assert spin_until(ros, lambda: channel.counters["bad_frames"] >= 1 and server.counters["bad_frames"] >= 5
-                      and policy.counters["bad_snr"] >= 2 and server.counters["frames_classified"] >= 1)
+    assert spin_until(ros, lambda: policy.counters["bad_snr"] >= 2 and policy.last_snr == 12.0)
     assert math.isfinite(policy.last_snr)          # NaN/Inf never reached the policy
     # the counters reach /diagnostics, flagged as warnings
     assert spin_until(ros, lambda: any(s.name == "semcom_server" and s.level == DiagnosticStatus.WARN and

@@ -1,0 +1,99 @@
+"""A stand-in for a team's camera driver, run as its own OS process by the tests and benchmarks.
+
+Publishes embedded-set images letterboxed into real camera frames (default
+1024x768 bgr8), raw or compressed, best-effort or reliable, with
+``header.frame_id`` = frame index so results can be matched to frames. With
+``--corrupt-every K`` every K-th compressed frame carries broken jpeg bytes.
+Prints one JSON line (frames and stamps published) when done.
+
+    python test/camera_driver.py --frames 50 --rate 10 --size 1024x768
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import cv2
+import numpy as np
+import rclpy
+from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage, Image
+
+from semcom_ros.datasets import load_embedded_eval
+from semcom_ros.msg_convert import array_to_compressed, array_to_image
+
+
+def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A grey 28x28 item centred on a mid-grey RGB frame, scaled to fill the frame's height."""
+    side = height
+    item = cv2.resize(image, (side, side), interpolation=cv2.INTER_NEAREST)
+    frame = np.zeros((height, width, 3), np.uint8)
+    x0 = (width - side) // 2
+    frame[:, x0:x0 + side] = item[:, :, None]
+    return frame
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--frames", type=int, default=50)
+    ap.add_argument("--rate", type=float, default=10.0, help="frames per second (0: as fast as possible)")
+    ap.add_argument("--size", default="1024x768")
+    ap.add_argument("--encoding", default="bgr8", choices=("bgr8", "rgb8"))
+    ap.add_argument("--transport", default="raw", choices=("raw", "compressed"))
+    ap.add_argument("--reliability", default="best_effort", choices=("best_effort", "reliable"))
+    ap.add_argument("--corrupt-every", type=int, default=0)
+    ap.add_argument("--topic", default="image")
+    ap.add_argument("--start-index", type=int, default=0, help="first embedded image (and frame_id)")
+    ap.add_argument("--pool", type=int, default=100, help="distinct frames prepared; they repeat beyond this")
+    ap.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a subscriber")
+    args = ap.parse_args(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+
+    rclpy.init()
+    node = rclpy.create_node("camera_driver")
+    qos = (QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE) if args.reliability == "reliable"
+           else qos_profile_sensor_data)
+    compressed = args.transport == "compressed"
+    topic = args.topic + "/compressed" if compressed else args.topic
+    pub = node.create_publisher(CompressedImage if compressed else Image, topic, qos)
+    data = load_embedded_eval()
+    end = time.monotonic() + args.wait
+    while pub.get_subscription_count() == 0 and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    # prepare the messages first so publishing is paced by the clock alone; beyond --pool
+    # frames the same images come round again (frame_id keeps counting)
+    messages = []
+    for k in range(min(args.frames, args.pool)):
+        i = args.start_index + k
+        frame = camera_frame(data.images[i % len(data.images)], width, height)
+        if compressed:
+            msg = array_to_compressed(frame, fmt="jpeg")
+            if args.corrupt_every and (k + 1) % args.corrupt_every == 0:
+                msg.data = b"\xff\xd8\xff\xe0 this is not a jpeg" + bytes(200)
+        elif args.encoding == "bgr8":
+            msg = array_to_image(frame[:, :, ::-1], encoding="bgr8")
+        else:
+            msg = array_to_image(frame)
+        messages.append(msg)
+    period = 1.0 / args.rate if args.rate > 0 else 0.0
+    t_next = time.monotonic()
+    stamps = []
+    for k in range(args.frames):
+        if period:
+            time.sleep(max(0.0, t_next - time.monotonic()))
+            t_next += period
+        msg = messages[k % len(messages)]
+        msg.header.frame_id = str(args.start_index + k)
+        msg.header.stamp = node.get_clock().now().to_msg()
+        pub.publish(msg)
+        stamps.append(msg.header.frame_id)
+    time.sleep(1.0)
+    print(json.dumps({"published": len(stamps), "subscribers": pub.get_subscription_count()}), flush=True)
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    main()
