@@ -7,7 +7,7 @@ import os
 import torch
 
 from .merging_vit import MERGE_MODES, MergeSchedule
-from .models import DEFAULT_MODEL, load_model
+from .models import DEFAULT_MODEL, load_model, torch_device
 from .pipeline import SemanticLink, load_jscc
 
 
@@ -25,6 +25,7 @@ def add_model_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--checkpoint", default=None, help="local .safetensors (or plain tensor .pt) weights")
     ap.add_argument("--threads", type=int, default=int(os.environ.get("SEMCOM_THREADS", "2")),
                     help="CPU threads for torch")
+    ap.add_argument("--device", default="cpu", help="torch device: cpu, cuda or cuda:N (checked before any work)")
 
 
 def add_schedule_args(ap: argparse.ArgumentParser) -> None:
@@ -47,10 +48,11 @@ def schedule_from_args(args: argparse.Namespace, depth: int) -> MergeSchedule:
 
 
 def build_link(args) -> SemanticLink:
+    device = torch_device(args.device)
     loaded = load_model(args.model, pretrained=args.pretrained, checkpoint=args.checkpoint)
     if args.jscc is None and args.model != DEFAULT_MODEL:
         raise ValueError(f"model {args.model!r} has no shipped JSCC: pass --jscc PATH")
-    return SemanticLink(loaded, load_jscc(loaded.model.embed_dim, args.rate, args.jscc))
+    return SemanticLink(loaded, load_jscc(loaded.model.embed_dim, args.rate, args.jscc)).to(device)
 
 
 def load_images(args, link: SemanticLink):

@@ -25,7 +25,7 @@ from std_msgs.msg import Float32
 from .camera_node import CameraNode
 from .channel_node import ChannelNode
 from .image_source_node import ImageSourceNode
-from .node_common import RELIABLE
+from .node_common import RELIABLE, use_packaged_dds_profile
 from .policy_node import PolicyNode
 from .server_node import ServerNode
 
@@ -129,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         print("semcom-demo: error: need duration > 0, rate > 0 and high >= low", file=sys.stderr)
         return 2
 
+    use_packaged_dds_profile()
     rclpy.init()
     executor = SingleThreadedExecutor()
     p = lambda **kw: [Parameter(k, value=v) for k, v in kw.items()]  # noqa: E731

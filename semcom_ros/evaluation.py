@@ -54,15 +54,15 @@ def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule
         frame = link.edge(xb)
         logits = link.server(frame.tokens, frame.sizes)
         counts = frame.tokens_per_layer + list(link.model.merge_state.tokens_per_layer)
-        correct += int((logits.argmax(-1) == yb).sum())
+        correct += int((logits.argmax(-1).cpu() == yb).sum())
         macs_sum += link.gmacs(counts) * n
         layer_sum += torch.tensor(counts, dtype=torch.float32) * n
         sent_sum += frame.tokens.shape[1] * n
         uses_sum += frame.channel_uses * n
         if link.jscc is not None:
             for snr in correct_snr:
-                rx = channel.transmit(frame.symbols, snr, gen)
-                pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1)
+                rx = channel.transmit(frame.symbols.cpu(), snr, gen)     # the channel's noise is drawn on the CPU
+                pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1).cpu()
                 correct_snr[snr] += int((pred == yb).sum())
     total = len(labels)
     return EvalResult(total, correct / total, {s: c / total for s, c in correct_snr.items()} if link.jscc else {},

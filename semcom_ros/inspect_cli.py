@@ -15,7 +15,7 @@ import torch
 from .cli_common import add_model_args, add_schedule_args, schedule_from_args
 from .macs import VitShape, gmacs
 from .merging_vit import apply_merging
-from .models import DEFAULT_MODEL, load_model
+from .models import DEFAULT_MODEL, load_model, torch_device
 
 
 def sample_image(model_name: str) -> tuple[np.ndarray, str]:
@@ -52,15 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     try:
+        device = torch_device(args.device)
         loaded = load_model(args.model, pretrained=args.pretrained, checkpoint=args.checkpoint)
-        model = apply_merging(loaded.model)
+        model = apply_merging(loaded.model).to(device)
         model.merge_schedule = schedule_from_args(args, len(model.blocks))
         image, image_name = (read_image(args.image), args.image) if args.image else sample_image(args.model)
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         print(f"semcom-inspect: error: {exc}", file=sys.stderr)
         return 2
     with torch.no_grad():
-        probs = model(loaded.preprocess(image)[None]).softmax(-1)[0]
+        probs = model(loaded.preprocess(image)[None].to(device)).softmax(-1)[0].cpu()
     shape = VitShape.of(model)
     tokens = list(model.merge_state.tokens_per_layer)
     top = probs.topk(min(args.topk, probs.numel()))

@@ -28,3 +28,20 @@ def test_inspect_console_script_runs_as_a_process():
     report = json.loads(out.stdout)
     assert report["schedule"]["thresholds"] == [0.9] * 12
     assert all(a >= b for a, b in zip(report["tokens_per_layer"], report["tokens_per_layer"][1:]))
+
+
+def test_clis_refuse_a_missing_device_before_any_work(capsys):
+    from semcom_ros.eval_cli import main as eval_main
+
+    assert main(["--model", "vit_tiny_patch16_224", "--device", "cuda", "--json"]) == 2
+    assert "no CUDA" in capsys.readouterr().err
+    assert eval_main(["--device", "cuda:3", "--limit", "10"]) == 2
+    assert "cuda:3" in capsys.readouterr().err
+
+
+def test_eval_runs_on_the_cpu_device(capsys):
+    from semcom_ros.eval_cli import main as eval_main
+
+    assert eval_main(["--device", "cpu", "--limit", "50", "--snr", "20", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n_images"] == 50 and 0.5 < report["accuracy_by_snr"]["20.0"] <= 1.0
