@@ -1,6 +1,6 @@
 """End-to-end latency of the running nodes: camera -> channel emulator -> server.
 
-    python benchmarks/pipeline_latency.py [--frames 300] [--rate 10] [--overload-rate 200]
+    python benchmarks/pipeline_latency.py [--frames 300] [--rate 10] [--overload-rate 500]
 
 The three nodes run in one process on one executor thread (messages still go
 through the RMW, serialised, as between processes). A publisher thread plays
@@ -116,8 +116,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--rate", type=float, default=10.0, help="paced input rate (Hz), below capacity")
-    ap.add_argument("--overload-rate", type=float, default=200.0, help="input rate (Hz) above capacity")
-    ap.add_argument("--overload-s", type=float, default=15.0)
+    ap.add_argument("--overload-rate", type=float, default=500.0, help="input rate (Hz) above capacity")
+    ap.add_argument("--overload-s", type=float, default=6.0)
     ap.add_argument("--configuration", default="S1")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (as in config/semcom.yaml)")
     ap.add_argument("--out", type=Path, default=None)

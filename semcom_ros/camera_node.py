@@ -57,7 +57,7 @@ class CameraNode(SemcomNode):
         self.subscribe_images()
         self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
         self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
-                               f"configuration {self.active}, images from {self.image_sub.topic_name} "
+                               f"configuration {self.front.label(self.active)}, images from {self.image_sub.topic_name} "
                                f"({self.p('image_transport')}, {self.p('image_reliability')})")
 
     def subscribe_images(self) -> None:
@@ -144,7 +144,7 @@ class CameraNode(SemcomNode):
         self.viz_pub.publish(array_to_image(img, header))
 
     def diagnostic_values(self):
-        return {"configuration": self.active, "tokens_sent": self.last_tokens,
+        return {"configuration": self.front.label(self.active), "tokens_sent": self.last_tokens,
                 "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
                 "image_topic": self.image_sub.topic_name}
 

@@ -52,7 +52,7 @@ class ChannelNode(SemcomNode):
                  "walk_step_db", "csv_path", "seed")
         if name in names:
             try:
-                self.make_profile(**{name: value})
+                self.make_profile(**{**{k: v for k, v in self.incoming.items() if k in names}, name: value})
             except (ValueError, TypeError) as exc:
                 return f"{name}={value!r}: {exc}"
         return None

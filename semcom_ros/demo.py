@@ -29,8 +29,8 @@ from .node_common import RELIABLE, use_packaged_dds_profile
 from .policy_node import PolicyNode
 from .server_node import ServerNode
 
-ROW = "{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>6}  {tokens:>6}  {gmacs:>8}  {ok:>3}  {acc:6.1%}  {lat:7.1f}"
-HEADER = "  t(s)  SNR dB  est dB  config  tokens     GMACs  ok?  run.acc  lat(ms)"
+ROW = "{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>8}  {tokens:>6}  {gmacs:>8}  {ok:>3}  {acc:6.1%}  {lat:7.1f}"
+HEADER = "  t(s)  SNR dB  est dB    config  tokens     GMACs  ok?  run.acc  lat(ms)"
 
 
 class Monitor(Node):

@@ -60,6 +60,12 @@ class Front:
     def names(self) -> list[str]:
         return [c.name for c in self.configurations]
 
+    def label(self, name: str) -> str:
+        """What a user reads: "S1 (p02)" for an operating point, the plain name otherwise."""
+        conf = self.get(name).name
+        points = [point for point, target in self.operating_points.items() if target == conf]
+        return f"{'/'.join(points)} ({conf})" if points else conf
+
 
 def _number(where: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -99,6 +99,7 @@ class SemcomNode(Node):
         self._choices: dict[str, Sequence[str]] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
         self._last_errors: dict[str, str] = {}
+        self.incoming: dict[str, Any] = {}
         self.add_pre_set_parameters_callback(self._count_range_violations)
         self.add_on_set_parameters_callback(self._check_parameters)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
@@ -130,7 +131,11 @@ class SemcomNode(Node):
         return self.get_parameter(name).value
 
     def validate_parameter(self, name: str, value: Any) -> str | None:
-        """Return a reason to reject ``value``, or None. Override for cross-checks."""
+        """Return a reason to reject ``value``, or None. Override for cross-checks.
+
+        ``self.incoming`` holds every parameter of the set call being checked, so a
+        check of one parameter against another uses the other's new value.
+        """
         return None
 
     def on_parameters_changed(self, names: set[str]) -> None:
@@ -145,6 +150,8 @@ class SemcomNode(Node):
         return params
 
     def _check_parameters(self, params) -> SetParametersResult:
+        # the whole batch, so cross-checks see an atomic change of several parameters together
+        self.incoming = {prm.name: prm.value for prm in params}
         for prm in params:
             value = prm.value
             if isinstance(value, float) and value != value:

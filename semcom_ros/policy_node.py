@@ -25,7 +25,10 @@ class PolicyNode(SemcomNode):
         super().__init__("semcom_policy", **kwargs)
         self.param("model", "default", "model whose installed front is used when front_file is ''", read_only=True)
         self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)")
-        self.param("mode", "snr_table", "policy", choices=POLICY_MODES)
+        self.param("mode", "snr_table", "how the link SNR picks a configuration: snr_table (SNR thresholds -> "
+                   "configurations), max_accuracy_under_cap, min_cost_above_floor (predicted accuracy at the "
+                   "current SNR against a cost cap / accuracy floor) or lyapunov (long-term channel-use budget)",
+                   choices=POLICY_MODES)
         self.param("table_snr_db", [-100.0, 8.0, 16.0], "snr_table: lowest SNR (dB) of each level")
         self.param("table_configurations", ["S1", "S2", "S3"], "snr_table: configuration of each level")
         self.param("hysteresis_db", 1.0, "snr_table: hysteresis around each threshold (dB)", lo=0.0, hi=20.0)
@@ -61,7 +64,7 @@ class PolicyNode(SemcomNode):
             if name == "front_file":
                 self.build(front=resolve_front(value, self.p("model")))
             elif name in POLICY_PARAMS:
-                self.build(**{name: value})
+                self.build(**{**{k: v for k, v in self.incoming.items() if k in POLICY_PARAMS}, name: value})
         except (ValueError, KeyError, TypeError, FrontFileError) as exc:
             return f"{name}={value!r}: {exc.args[0] if exc.args else exc}"
         return None
@@ -86,10 +89,11 @@ class PolicyNode(SemcomNode):
             self.active = name
             self.pub.publish(String(data=name))
             self.counters["switches"] += 1
-            self.get_logger().info(f"configuration -> {name} (SNR {self.last_snr:.1f} dB)")
+            self.get_logger().info(f"configuration -> {self.front.label(name)} (SNR {self.last_snr:.1f} dB)")
 
     def diagnostic_values(self):
-        return {"mode": self.p("mode"), "configuration": self.active, "link_snr_db": self.last_snr}
+        return {"mode": self.p("mode"), "configuration": self.front.label(self.active) if self.active else "",
+                "link_snr_db": self.last_snr}
 
 
 def main(args=None) -> None:

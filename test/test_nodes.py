@@ -105,11 +105,12 @@ def test_pipeline_in_process_matches_the_core(ros):
     for msg in obs.results:
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         values = Observer.values(msg)
-        assert values["configuration"] in obs.configs
+        assert values["configuration_id"] in obs.configs
+        assert values["configuration"] == resolve_front("").label(values["configuration_id"])   # "S1 (p02)"
         assert int(values["channel_uses"]) == 4 * int(values["tokens"])
         assert float(values["latency_s"]) >= 0
         got[obs.truth[key]] = int(values["class_id"])
-        used[obs.truth[key]] = values["configuration"]
+        used[obs.truth[key]] = values["configuration_id"]
     assert got == direct_labels(used)
     assert used[max(used)] == obs.configs[-1]     # the policy's latest choice reached the camera
     assert obs.viz and obs.viz[0].encoding == "rgb8" and obs.viz[0].height > 0
@@ -133,7 +134,7 @@ def test_snr_step_switches_configuration_and_camera_applies_it(ros):
     n_before = len(obs.results)
     assert spin_until(ros, lambda: len(obs.results) >= n_before + 3, 60)
     last = Observer.values(obs.results[-1])
-    assert last["configuration"] == high
+    assert last["configuration_id"] == high and last["configuration"].startswith("S3 (")
     if front.get("S3").gmacs < front.get("S1").gmacs:
         first = Observer.values(obs.results[0])
         assert int(last["tokens"]) <= int(first["tokens"])
@@ -157,12 +158,18 @@ def test_parameters_change_at_run_time_and_bad_values_are_rejected(ros):
     assert not res.successful and "nope" in res.reason
     assert policy.set_parameters(params(mode="lyapunov", budget=100.0))[0].successful
     assert policy.p("mode") == "lyapunov" and type(policy.policy).__name__ == "LyapunovPolicy"
+    # the SNR table can be resized at run time: both lists in one atomic set; one alone is refused
+    res = policy.set_parameters_atomically(params(table_snr_db=[-100.0, 10.0], table_configurations=["S1", "S3"]))
+    assert res.successful, res.reason
+    assert policy.p("table_configurations") == ["S1", "S3"]
+    res = policy.set_parameters(params(table_snr_db=[-100.0, 5.0, 10.0]))[0]
+    assert not res.successful and "3 entries" in res.reason
     assert not channel.set_parameters(params(snr_db=100.0))[0].successful
     assert not channel.set_parameters(params(profile="csv"))[0].successful       # no csv_path yet
     assert not channel.set_parameters(params(high_db=-20.0))[0].successful      # below low_db
     assert channel.set_parameters(params(snr_db=3.0))[0].successful
     assert channel.current_snr() == 3.0
-    assert policy.counters["rejected_parameters"] == 2 and channel.counters["rejected_parameters"] == 3
+    assert policy.counters["rejected_parameters"] == 3 and channel.counters["rejected_parameters"] == 3
 
 
 def test_malformed_input_is_counted_and_nodes_keep_running(ros):
@@ -236,7 +243,7 @@ def test_pipeline_across_processes():
         stamped = [(obs.truth[(m.header.stamp.sec, m.header.stamp.nanosec)], Observer.values(m))
                    for m in obs.results if (m.header.stamp.sec, m.header.stamp.nanosec) in obs.truth]
         got = {i: int(v["class_id"]) for i, v in stamped}
-        assert got and got == direct_labels({i: v["configuration"] for i, v in stamped})
+        assert got and got == direct_labels({i: v["configuration_id"] for i, v in stamped})
     finally:
         for p in procs:
             p.send_signal(2)          # Ctrl-C
