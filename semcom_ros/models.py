@@ -43,15 +43,28 @@ def build_default_vit() -> torch.nn.Module:
     return VisionTransformer(**DEFAULT_ARCH)
 
 
+def center_square(img: np.ndarray) -> np.ndarray:
+    """The largest centred square: camera frames are 4:3 or 16:9, models see squares, nothing is squashed."""
+    h, w = img.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    return img[top:top + side, left:left + side]
+
+
 def fmnist_preprocess(image: np.ndarray) -> torch.Tensor:
-    """Any uint8 image -> 1x32x32 normalised tensor, as the default model was trained."""
+    """Any uint8 image -> 1x32x32 normalised tensor, as the default model was trained.
+
+    Colour becomes grey, a non-square frame is centre-cropped to a square (the
+    aspect ratio is kept), then resized to 28x28 and zero-padded to 32x32.
+    """
     import cv2
 
     img = np.asarray(image)
     if img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
+    img = center_square(img)
     if img.ndim == 3:
-        img = cv2.cvtColor(img[:, :, :3], cv2.COLOR_RGB2GRAY)
+        img = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY)
     if img.shape != (28, 28):
         img = cv2.resize(img, (28, 28), interpolation=cv2.INTER_AREA)
     img = np.pad(img, 2)
@@ -60,10 +73,19 @@ def fmnist_preprocess(image: np.ndarray) -> torch.Tensor:
 
 
 def _timm_preprocess(model: torch.nn.Module) -> Callable[[np.ndarray], torch.Tensor]:
+    """timm's evaluation transform on numpy frames: keep the aspect ratio, resize, centre crop.
+
+    As timm's ``crop_mode='center'``: the shorter side goes to ``size / crop_pct``
+    and the centre ``size`` is cut out; ``crop_mode='squash'`` resizes straight to
+    ``size`` (the model's data config decides).
+    """
     import cv2
 
     cfg = getattr(model, "pretrained_cfg", {}) or {}
-    size = cfg.get("input_size", (3, 224, 224))[1:]
+    size = tuple(cfg.get("input_size", (3, 224, 224))[1:])
+    crop_pct = float(cfg.get("crop_pct") or 0.875)
+    crop_mode = cfg.get("crop_mode") or "center"
+    interp = cv2.INTER_CUBIC if cfg.get("interpolation", "bicubic") == "bicubic" else cv2.INTER_LINEAR
     mean = torch.tensor(cfg.get("mean", (0.485, 0.456, 0.406))).view(3, 1, 1)
     std = torch.tensor(cfg.get("std", (0.229, 0.224, 0.225))).view(3, 1, 1)
 
@@ -71,8 +93,17 @@ def _timm_preprocess(model: torch.nn.Module) -> Callable[[np.ndarray], torch.Ten
         img = np.asarray(image)
         if img.ndim == 2:
             img = np.repeat(img[:, :, None], 3, axis=2)
-        img = cv2.resize(img[:, :, :3], (size[1], size[0]), interpolation=cv2.INTER_AREA)
-        x = torch.from_numpy(img.astype(np.float32) / 255.0).permute(2, 0, 1)
+        img = np.ascontiguousarray(img[:, :, :3])
+        if crop_mode == "squash":
+            img = cv2.resize(img, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+        else:
+            h, w = img.shape[:2]
+            scale = max(size) / crop_pct / min(h, w)
+            rw, rh = max(size[1], round(w * scale)), max(size[0], round(h * scale))
+            img = cv2.resize(img, (rw, rh), interpolation=cv2.INTER_AREA if scale < 1 else interp)
+            top, left = (rh - size[0]) // 2, (rw - size[1]) // 2
+            img = img[top:top + size[0], left:left + size[1]]
+        x = torch.from_numpy(np.ascontiguousarray(img).astype(np.float32) / 255.0).permute(2, 0, 1)
         return (x - mean) / std
 
     return preprocess

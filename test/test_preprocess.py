@@ -1,0 +1,46 @@
+"""Camera frames keep their aspect ratio on the way into the model (centre crop, as timm evaluates)."""
+import cv2
+import numpy as np
+import timm
+import torch
+
+from semcom_ros.datasets import load_embedded_eval
+from semcom_ros.models import fmnist_preprocess, load_model
+
+
+def test_default_model_sees_the_centre_square_of_a_4_3_frame():
+    item = cv2.resize(load_embedded_eval().images[7], (480, 480), interpolation=cv2.INTER_NEAREST)
+    frame = np.full((480, 640, 3), 255, np.uint8)          # bright side bars must not reach the model
+    frame[:, 80:560] = item[:, :, None]
+    assert torch.equal(fmnist_preprocess(frame), fmnist_preprocess(item))
+    portrait = np.full((640, 480), 255, np.uint8)
+    portrait[80:560] = item
+    assert torch.equal(fmnist_preprocess(portrait), fmnist_preprocess(item))
+
+
+def extents(mask: torch.Tensor) -> tuple[int, int]:
+    rows, cols = torch.nonzero(mask, as_tuple=True)
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def test_timm_preprocessing_keeps_a_circle_round():
+    loaded = load_model("vit_tiny_patch16_224")
+    for h, w in ((480, 640), (1080, 1920), (640, 480)):
+        frame = np.zeros((h, w, 3), np.uint8)
+        cv2.circle(frame, (w // 2, h // 2), min(h, w) // 3, (255, 255, 255), -1)
+        x = loaded.preprocess(frame)
+        assert x.shape == (3, 224, 224)
+        height, width = extents(x[0] > 0)
+        assert abs(height - width) <= 2, (h, w, height, width)      # squashing would make it an ellipse
+        assert 0.6 * 224 < height < 224                             # and it fills what the crop says
+
+
+def test_timm_squash_mode_is_honoured():
+    model = timm.create_model("vit_tiny_patch16_224", pretrained=False)
+    model.pretrained_cfg = {**model.pretrained_cfg, "crop_mode": "squash"}
+    from semcom_ros.models import _timm_preprocess
+
+    frame = np.zeros((480, 640, 3), np.uint8)
+    cv2.circle(frame, (320, 240), 160, (255, 255, 255), -1)
+    height, width = extents(_timm_preprocess(model)(frame)[0] > 0)
+    assert width < 0.85 * height        # the data config asked for squashing: the circle becomes an ellipse
