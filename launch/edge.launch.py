@@ -8,16 +8,21 @@ from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 
+from semcom_ros.launch_support import require_value, stop_launch_on_failure
+
 
 def generate_launch_description():
     config = os.path.join(get_package_share_directory("semcom_ros"), "config")
-    params = os.path.join(config, "semcom.yaml")
-    camera_topic = LaunchConfiguration("camera_topic")
+    arg = LaunchConfiguration
+    camera_topic = arg("camera_topic")
     return LaunchDescription([
         # Large frames between processes need a bigger Fast DDS shared-memory segment;
         # a profile file the user already set wins.
         SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", EnvironmentVariable(
             "FASTDDS_DEFAULT_PROFILES_FILE", default_value=os.path.join(config, "fastdds.xml"))),
+        DeclareLaunchArgument("params_file", default_value=os.path.join(config, "semcom.yaml"),
+                              description="node parameters (YAML); launch arguments below override it"),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace for every node and topic"),
         DeclareLaunchArgument("camera_topic", default_value="image",
                               description="sensor_msgs/Image topic of your camera driver (base topic when compressed)"),
         DeclareLaunchArgument("image_transport", default_value="raw", choices=["raw", "compressed"],
@@ -25,22 +30,25 @@ def generate_launch_description():
         DeclareLaunchArgument("image_reliability", default_value="best_effort", choices=["best_effort", "reliable"],
                               description="QoS reliability of the image subscription (reliable drivers: reliable)"),
         DeclareLaunchArgument("device", default_value="cpu", description="torch device: cpu, cuda or cuda:N"),
-        DeclareLaunchArgument("use_image_source", default_value="false",
+        DeclareLaunchArgument("use_image_source", default_value="false", choices=["true", "false"],
                               description="start the built-in image source instead of a camera driver"),
-        DeclareLaunchArgument("source", default_value="device",
-                              description="built-in image source: embedded | device | video | folder"),
+        DeclareLaunchArgument("source", default_value="embedded", choices=["embedded", "device", "video", "folder"],
+                              description="built-in image source"),
+        DeclareLaunchArgument("image_path", default_value="",
+                              description="video file (source:=video) or image folder (source:=folder)"),
         DeclareLaunchArgument("camera_index", default_value="0", description="OpenCV camera index (source:=device)"),
         DeclareLaunchArgument("model", default_value="default", description="'default' or a timm ViT name"),
-        Node(package="semcom_ros", executable="image_source", name="image_source",
-             condition=IfCondition(LaunchConfiguration("use_image_source")),
-             parameters=[params, {"source": LaunchConfiguration("source"),
-                                  "device": LaunchConfiguration("camera_index"),
-                                  "transport": LaunchConfiguration("image_transport")}],
-             remappings=[("image", camera_topic)]),
-        Node(package="semcom_ros", executable="camera_node", name="semcom_camera",
-             parameters=[params, {"model": LaunchConfiguration("model"),
-                                  "device": LaunchConfiguration("device"),
-                                  "image_transport": LaunchConfiguration("image_transport"),
-                                  "image_reliability": LaunchConfiguration("image_reliability")}],
-             remappings=[("image", camera_topic)]),
+        require_value("image_path", "source", ("video", "folder"), "file or folder"),
+        Node(package="semcom_ros", executable="image_source", name="image_source", namespace=arg("namespace"),
+             condition=IfCondition(arg("use_image_source")),
+             parameters=[arg("params_file"), {"source": arg("source"), "path": arg("image_path"),
+                                              "device": arg("camera_index"), "transport": arg("image_transport")}],
+             remappings=[("image", camera_topic)],     # compressed: <camera_topic>/compressed
+             on_exit=stop_launch_on_failure()),
+        Node(package="semcom_ros", executable="camera_node", name="semcom_camera", namespace=arg("namespace"),
+             parameters=[arg("params_file"), {"model": arg("model"), "device": arg("device"),
+                                              "image_transport": arg("image_transport"),
+                                              "image_reliability": arg("image_reliability")}],
+             remappings=[("image", camera_topic)],
+             on_exit=stop_launch_on_failure()),
     ])

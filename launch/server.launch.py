@@ -7,26 +7,41 @@ from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 
+from semcom_ros.launch_support import require_value, stop_launch_on_failure
+
+POLICY_MODES = ["snr_table", "max_accuracy_under_cap", "min_cost_above_floor", "lyapunov"]
+SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
+
 
 def generate_launch_description():
     config = os.path.join(get_package_share_directory("semcom_ros"), "config")
-    params = os.path.join(config, "semcom.yaml")
-    model = LaunchConfiguration("model")
+    arg = LaunchConfiguration
+    ns = arg("namespace")
     return LaunchDescription([
         SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", EnvironmentVariable(
             "FASTDDS_DEFAULT_PROFILES_FILE", default_value=os.path.join(config, "fastdds.xml"))),
+        DeclareLaunchArgument("params_file", default_value=os.path.join(config, "semcom.yaml"),
+                              description="node parameters (YAML); launch arguments below override it"),
+        DeclareLaunchArgument("namespace", default_value="", description="namespace for every node and topic"),
         DeclareLaunchArgument("model", default_value="default", description="'default' or a timm ViT name"),
         DeclareLaunchArgument("device", default_value="cpu", description="server torch device: cpu, cuda or cuda:N"),
-        DeclareLaunchArgument("policy_mode", default_value="snr_table",
-                              description="snr_table | max_accuracy_under_cap | min_cost_above_floor | lyapunov"),
-        DeclareLaunchArgument("snr_profile", default_value="sine",
-                              description="constant | steps | sine | random_walk | csv"),
-        DeclareLaunchArgument("channel", default_value="awgn", description="awgn | rayleigh"),
-        Node(package="semcom_ros", executable="channel_node", name="semcom_channel",
-             parameters=[params, {"profile": LaunchConfiguration("snr_profile"),
-                                  "channel": LaunchConfiguration("channel")}]),
-        Node(package="semcom_ros", executable="server_node", name="semcom_server",
-             parameters=[params, {"model": model, "device": LaunchConfiguration("device")}]),
-        Node(package="semcom_ros", executable="policy_node", name="semcom_policy",
-             parameters=[params, {"model": model, "mode": LaunchConfiguration("policy_mode")}]),
+        DeclareLaunchArgument("policy_mode", default_value="snr_table", choices=POLICY_MODES,
+                              description="how the policy manager maps link SNR to a configuration"),
+        DeclareLaunchArgument("snr_profile", default_value="sine", choices=SNR_PROFILES,
+                              description="SNR over time of the emulated channel"),
+        DeclareLaunchArgument("snr_trace", default_value="",
+                              description="CSV of time_s,snr_db rows (snr_profile:=csv)"),
+        DeclareLaunchArgument("channel", default_value="awgn", choices=["awgn", "rayleigh"],
+                              description="channel model"),
+        require_value("snr_trace", "snr_profile", ("csv",), "CSV file of time_s,snr_db rows"),
+        Node(package="semcom_ros", executable="channel_node", name="semcom_channel", namespace=ns,
+             parameters=[arg("params_file"), {"profile": arg("snr_profile"), "csv_path": arg("snr_trace"),
+                                              "channel": arg("channel")}],
+             on_exit=stop_launch_on_failure()),
+        Node(package="semcom_ros", executable="server_node", name="semcom_server", namespace=ns,
+             parameters=[arg("params_file"), {"model": arg("model"), "device": arg("device")}],
+             on_exit=stop_launch_on_failure()),
+        Node(package="semcom_ros", executable="policy_node", name="semcom_policy", namespace=ns,
+             parameters=[arg("params_file"), {"model": arg("model"), "mode": arg("policy_mode")}],
+             on_exit=stop_launch_on_failure()),
     ])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 import time
 from collections import Counter
@@ -269,6 +270,9 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
         get_logger("semcom_ros").fatal(failed)
     finally:
+        # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
+        # own SIGINT too: a second one must not interrupt the teardown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         executor.shutdown()
         if node is not None:
             node.destroy_node()
