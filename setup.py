@@ -21,7 +21,7 @@ setup(
     maintainer_email="maintainers@semcom-ros.invalid",
     description="Transformer-based semantic communication for robots (ROS 2)",
     license="Apache-2.0",
-    tests_require=["pytest"],
+    extras_require={"test": ["pytest"]},
     entry_points={
         "console_scripts": [
             "semcom-inspect = semcom_ros.inspect_cli:main",

@@ -7,11 +7,11 @@ with depth-1 queues (newest wins); frames skipped are counted.
 """
 from __future__ import annotations
 
-import torch
+import numpy as np
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32
 
-from .channels import CHANNELS, propagate
+from .numpy_channel import CHANNELS, propagate
 from .msg_convert import MessageError, cloud_to_symbols, symbols_to_cloud
 from .node_common import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, run_node, wall
 from .snr_profiles import PROFILES, SnrProfile
@@ -33,7 +33,7 @@ class ChannelNode(SemcomNode):
         self.param("seed", 0, "noise and random-walk seed", lo=0, hi=2**31 - 1)
         self.param("snr_rate_hz", 2.0, "link_snr publish rate without traffic", lo=0.1, hi=100.0)
         self.profile = self.make_profile()
-        self.gen = torch.Generator().manual_seed(self.p("seed"))
+        self.rng = np.random.default_rng(self.p("seed"))
         self.t0 = wall()
         self.snr_pub = self.create_publisher(Float32, "link_snr", RELIABLE)
         self.rx_pub = self.create_publisher(PointCloud2, "received_symbols", NEWEST_FRAME)
@@ -60,7 +60,7 @@ class ChannelNode(SemcomNode):
     def on_parameters_changed(self, names):
         self.profile = self.make_profile()
         if "seed" in names:
-            self.gen = torch.Generator().manual_seed(self.p("seed"))
+            self.rng = np.random.default_rng(self.p("seed"))
         if "snr_rate_hz" in names:
             self.destroy_timer(self.snr_timer)
             self.snr_timer = self.create_timer(1.0 / self.p("snr_rate_hz"), self.publish_snr)
@@ -81,8 +81,8 @@ class ChannelNode(SemcomNode):
             self.count_error("bad_frames", f"channel_symbols dropped: {exc}")
             return
         snr = self.current_snr()
-        y, _, _ = propagate(torch.from_numpy(symbols.reshape(1, -1)), self.p("channel"), snr, self.gen)
-        self.rx_pub.publish(symbols_to_cloud(y[0].numpy(), sizes, m, header=msg.header, config=config))
+        y, _ = propagate(symbols.reshape(-1), self.p("channel"), snr, self.rng)
+        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config))
         self.publish_snr(snr)
         self.counters["frames_out"] += 1
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-CHANNELS = ("awgn", "rayleigh")
+from .numpy_channel import CHANNELS
 CSI_MODES = ("known", "pilot")
 
 

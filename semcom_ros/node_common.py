@@ -93,6 +93,8 @@ class SemcomNode(Node):
     accepted, and ``on_parameters_changed`` is called after they are.
     """
 
+    WARN_WINDOW_S = 10.0     # /diagnostics stays at WARN this long after the last counted problem
+
     def __init__(self, name: str, **kwargs):
         super().__init__(name, **kwargs)
         self.counters: Counter[str] = Counter()
@@ -100,6 +102,7 @@ class SemcomNode(Node):
         self._choices: dict[str, Sequence[str]] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
         self._last_errors: dict[str, str] = {}
+        self._error_times: dict[str, float] = {}
         self.incoming: dict[str, Any] = {}
         self.add_pre_set_parameters_callback(self._count_range_violations)
         self.add_on_set_parameters_callback(self._check_parameters)
@@ -180,6 +183,7 @@ class SemcomNode(Node):
     def count_error(self, counter: str, message: str) -> None:
         self.counters[counter] += 1
         self._last_errors[counter] = message
+        self._error_times[counter] = time.monotonic()
         self.get_logger().warning(message, throttle_duration_sec=2.0)
 
     def diagnostic_values(self) -> dict[str, Any]:
@@ -188,10 +192,11 @@ class SemcomNode(Node):
 
     def publish_diagnostics(self) -> None:
         status = DiagnosticStatus(name=f"{self.get_name()}", hardware_id=self.get_fully_qualified_name())
-        errors = {k: v for k, v in self.counters.items() if k.endswith(("errors", "dropped", "rejected_parameters"))
-                  or k.startswith(("bad_", "unknown_"))}
-        status.level = DiagnosticStatus.WARN if any(errors.values()) else DiagnosticStatus.OK
-        status.message = "; ".join(self._last_errors.values()) if errors else "ok"
+        # WARN while trouble is recent; the counters keep the whole history
+        recent = [self._last_errors[k] for k, t in self._error_times.items()
+                  if time.monotonic() - t <= self.WARN_WINDOW_S]
+        status.level = DiagnosticStatus.WARN if recent else DiagnosticStatus.OK
+        status.message = "; ".join(recent) if recent else "ok"
         values = {**self.counters, **self.diagnostic_values()}
         status.values = [KeyValue(key=str(k), value=str(v)) for k, v in values.items()]
         msg = DiagnosticArray(status=[status])

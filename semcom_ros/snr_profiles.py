@@ -39,6 +39,8 @@ class SnrProfile:
             raise ValueError("high_db must be >= low_db")
         self._walk = None
         if self.kind == "csv":
+            if not str(self.csv_path).strip():
+                raise ValueError("the csv profile needs csv_path: a file of time_s,snr_db rows")
             self._trace = load_trace(self.csv_path)
         values = [self.snr_db, self.low_db, self.high_db, *self.step_snrs]
         if not all(math.isfinite(v) for v in values):

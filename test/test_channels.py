@@ -75,3 +75,38 @@ def test_bad_channel_arguments_are_refused():
     z, g = frames(b=2, k=10)
     with pytest.raises(ValueError, match="finite"):
         Channel().transmit(z, float("nan"), g)
+
+
+@pytest.mark.parametrize("kind", ["awgn", "rayleigh"])
+@pytest.mark.parametrize("snr_db", [-5.0, 10.0, 25.0])
+def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
+    """The emulator node's numpy channel: same noise power and fading statistics as channels.propagate."""
+    import numpy as np
+
+    from semcom_ros import numpy_channel
+    from semcom_ros.channels import propagate
+
+    rng, g = np.random.default_rng(1), torch.Generator().manual_seed(1)
+    x = np.exp(1j * np.linspace(0, 6.28, 400)).astype(np.complex64)       # unit power
+    frames_np = [numpy_channel.propagate(x, kind, snr_db, rng) for _ in range(2000)]
+    y_t, h_t, _ = propagate(torch.from_numpy(np.tile(x, (2000, 1))), kind, snr_db, g)
+    noise_np = np.mean([np.mean(np.abs(y - h * x) ** 2) for y, h in frames_np])
+    noise_t = ((y_t - h_t[:, None] * torch.from_numpy(x)).abs() ** 2).mean().item()
+    expected = noise_variance(snr_db).item()
+    assert noise_np == pytest.approx(expected, rel=0.02) and noise_t == pytest.approx(expected, rel=0.02)
+    gain_np = np.mean([abs(h) ** 2 for _, h in frames_np])
+    gain_t = (h_t.abs() ** 2).mean().item()
+    assert gain_np == pytest.approx(gain_t, abs=0.1) and gain_np == pytest.approx(1.0, abs=0.1)
+    if kind == "rayleigh":     # a real spread of gains, not a constant
+        assert np.std([abs(h) for _, h in frames_np]) > 0.3
+    assert frames_np[0][0].dtype == np.complex64
+
+
+def test_channel_emulator_node_runs_without_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys; import semcom_ros.channel_node; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "False", out.stdout + out.stderr

@@ -1,5 +1,4 @@
 """sensor_msgs/Image and PointCloud2 conversion, including the malformed cases."""
-import ast
 from pathlib import Path
 
 import numpy as np
@@ -115,14 +114,6 @@ def test_snr_profiles(tmp_path):
         SnrProfile("square")
     with pytest.raises(ValueError, match="same non-zero length"):
         SnrProfile("steps", step_times=[0, 1], step_snrs=[3])
-
-
-@pytest.mark.parametrize("path", sorted(Path(__file__).parent.parent.glob("launch/*.launch.py")))
-def test_launch_files_define_a_launch_description(path):
-    tree = ast.parse(path.read_text())
-    assert any(isinstance(n, ast.FunctionDef) and n.name == "generate_launch_description" for n in tree.body)
-    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
-    assert "LaunchDescription" in imported and imported & {"Node", "IncludeLaunchDescription"}
 
 
 def test_frame_sources_read_folders_and_videos(tmp_path):

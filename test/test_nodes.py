@@ -252,3 +252,35 @@ def test_pipeline_across_processes():
         obs.destroy_node()
         rclpy.shutdown()
     assert codes == [0] * len(procs)    # clean shutdown on Ctrl-C
+
+
+@pytest.mark.parametrize("module,args,reason", [
+    ("semcom_ros.policy_node", ["mode:=bogus"], "bogus"),
+    ("semcom_ros.channel_node", ["profile:=csv"], "csv"),
+    ("semcom_ros.image_source_node", ["source:=folder", "path:=/nonexistent"], "no images in folder"),
+])
+def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
+    ros_args = [a for arg in args for a in ("-p", arg)]
+    proc = subprocess.run([sys.executable, "-m", module, "--ros-args", *ros_args], capture_output=True,
+                          timeout=120, text=True)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if "FATAL" in line]
+    assert len(lines) == 1 and "cannot start" in lines[0] and reason in lines[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+
+
+def test_diagnostics_warn_while_trouble_is_recent_then_recover(ros):
+    policy = PolicyNode()
+    seen = []
+    watcher = Node("diag_watcher")
+    watcher.create_subscription(DiagnosticArray, "/diagnostics",
+                                lambda m: seen.extend(s for s in m.status if s.name == "semcom_policy"), RELIABLE)
+    for n in (policy, watcher):
+        ros.add_node(n)
+    policy.WARN_WINDOW_S = 1.5
+    assert not policy.set_parameters(params(mode="greedy"))[0].successful
+    assert spin_until(ros, lambda: any(s.level == DiagnosticStatus.WARN and "greedy" in s.message for s in seen), 10)
+    seen.clear()
+    assert spin_until(ros, lambda: any(s.level == DiagnosticStatus.OK for s in seen), 10)
+    last = {kv.key: kv.value for kv in seen[-1].values}
+    assert last["rejected_parameters"] == "1" and seen[-1].message == "ok"     # history kept, level recovered

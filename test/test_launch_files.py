@@ -1,0 +1,99 @@
+"""The launch files against the code they start: executables, node names, parameters, argument choices.
+
+``launch`` itself is not on PyPI, so these checks read the launch files' syntax
+tree; a wrong executable, node name, parameter or choice list fails here.
+The launch files were also run under a real ``ros2 launch`` (README).
+"""
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from semcom_ros.camera_node import RELIABILITIES, TRANSPORTS
+from semcom_ros.channels import CHANNELS
+from semcom_ros.image_source_node import SOURCES
+from semcom_ros.policies import POLICY_MODES
+from semcom_ros.snr_profiles import PROFILES
+
+ROOT = Path(__file__).parent.parent
+LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))
+CLOSED_SETS = {"policy_mode": POLICY_MODES, "snr_profile": PROFILES, "channel": CHANNELS, "source": SOURCES,
+               "image_transport": TRANSPORTS, "image_reliability": RELIABILITIES, "use_image_source": ("true", "false")}
+
+
+def entry_points() -> dict[str, str]:
+    """console script -> module, from setup.py."""
+    return dict(re.findall(r'"(\w[\w-]*) = semcom_ros\.(\w+):main"', (ROOT / "setup.py").read_text()))
+
+
+def node_declares(module: str) -> tuple[str, set[str]]:
+    """The node name a module's node class passes to rclpy and the parameters it declares."""
+    src = (ROOT / "semcom_ros" / f"{module}.py").read_text()
+    name = re.search(r'super\(\).__init__\("(\w+)"', src).group(1)
+    params = set(re.findall(r'self\.param\("(\w+)"', src))
+    if "declare_link(self)" in src:
+        params |= set(re.findall(r'node\.param\("(\w+)"', (ROOT / "semcom_ros" / "node_common.py").read_text()))
+    return name, params
+
+
+def calls(tree, func_name):
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == func_name]
+
+
+def kw(call, name):
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def literal(node, tree):
+    """A literal, or a module-level constant of the launch file."""
+    if isinstance(node, ast.Name):
+        for n in tree.body:
+            if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == node.id for t in n.targets):
+                return ast.literal_eval(n.value)
+    return ast.literal_eval(node)
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_nodes_in_launch_files_exist_and_get_only_declared_parameters(path):
+    tree = ast.parse(path.read_text())
+    scripts = entry_points()
+    for call in calls(tree, "Node"):
+        executable = literal(kw(call, "executable"), tree)
+        assert executable in scripts, f"{path.name}: no console script {executable!r} in setup.py"
+        name, declared = node_declares(scripts[executable])
+        assert literal(kw(call, "name"), tree) == name
+        assert kw(call, "on_exit") is not None, f"{path.name}: {executable} must stop the launch when it fails"
+        for item in kw(call, "parameters").elts:
+            if isinstance(item, ast.Dict):
+                keys = {literal(k, tree) for k in item.keys}
+                assert keys <= declared, f"{path.name}: {executable} does not declare {keys - declared}"
+
+
+@pytest.mark.parametrize("path", LAUNCH_FILES, ids=lambda p: p.name)
+def test_closed_argument_sets_are_checked_before_anything_starts(path):
+    tree = ast.parse(path.read_text())
+    for call in calls(tree, "DeclareLaunchArgument"):
+        if not (call.args and isinstance(call.args[0], ast.Constant)):
+            continue                  # semcom.launch.py re-declares the included files' arguments as they are
+        name = call.args[0].value
+        if name in CLOSED_SETS:
+            choices = kw(call, "choices")
+            assert choices is not None, f"{path.name}: argument {name} needs choices="
+            assert tuple(literal(choices, tree)) == tuple(CLOSED_SETS[name])
+
+
+def test_every_choice_is_usable_from_the_launch_line():
+    edge = ast.parse((ROOT / "launch" / "edge.launch.py").read_text())
+    server = ast.parse((ROOT / "launch" / "server.launch.py").read_text())
+    args = {literal(c.args[0], t): c for t in (edge, server) for c in calls(t, "DeclareLaunchArgument")}
+    assert {"image_path", "snr_trace", "params_file", "namespace"} <= set(args)
+    assert literal(kw(args["source"], "default_value"), edge) == "embedded"   # works without a camera
+    checks = {tuple(literal(a, t) for a in c.args[:3]) for t in (edge, server) for c in calls(t, "require_value")}
+    assert ("image_path", "source", ("video", "folder")) in checks
+    assert ("snr_trace", "snr_profile", ("csv",)) in checks
+
+
+def test_the_whole_system_launch_forwards_every_argument():
+    src = (ROOT / "launch" / "semcom.launch.py").read_text()
+    assert "get_launch_arguments()" in src and "edge.launch.py" in src and "server.launch.py" in src
