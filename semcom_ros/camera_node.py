@@ -24,12 +24,10 @@ from std_msgs.msg import String
 from .channels import with_pilots
 from .merge_viz import render_partition
 from .merging_vit import MergeSchedule
-from .msg_convert import MessageError, array_to_image, compressed_to_array, image_to_array, symbols_to_cloud
-from .node_common import (LATCHED, NEWEST_FRAME, SemcomNode, SequenceGaps, declare_link, guarded, image_qos,
-                          now_s, run_node)
-
-TRANSPORTS = ("raw", "compressed")
-RELIABILITIES = ("best_effort", "reliable")
+from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, image_to_array,
+                          symbols_to_cloud)
+from .node_common import (LATCHED, NEWEST_FRAME, RELIABILITIES, SemcomNode, SequenceGaps, declare_link, guarded,
+                          image_qos, now_s, run_node)
 
 
 class CameraNode(SemcomNode):
@@ -41,7 +39,7 @@ class CameraNode(SemcomNode):
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
         self.param("image_transport", "raw", "raw: sensor_msgs/Image on 'image'; compressed: "
-                   "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=TRANSPORTS)
+                   "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=IMAGE_TRANSPORTS)
         self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.link, self.front = declare_link(self)
@@ -57,8 +55,8 @@ class CameraNode(SemcomNode):
         self.subscribe_images()
         self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
         self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
-                               f"configuration {self.front.label(self.active)}, images from {self.image_sub.topic_name} "
-                               f"({self.p('image_transport')}, {self.p('image_reliability')})")
+                               f"configuration {self.front.label(self.active)}, images from "
+                               f"{self.image_sub.topic_name} ({self.p('image_transport')}, {self.p('image_reliability')})")
 
     def subscribe_images(self) -> None:
         """(Re)create the image subscription for the current transport and reliability; depth 1 always."""

@@ -13,8 +13,8 @@ import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 
-from .msg_convert import COMPRESSED_FORMATS, array_to_compressed, array_to_image
-from .node_common import RELIABLE, SemcomNode, guarded, image_qos, run_node
+from .msg_convert import COMPRESSED_FORMATS, IMAGE_TRANSPORTS, array_to_compressed, array_to_image
+from .node_common import RELIABILITIES, RELIABLE, SemcomNode, guarded, image_qos, run_node
 
 SOURCES = ("embedded", "device", "video", "folder")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff")
@@ -85,11 +85,11 @@ class ImageSourceNode(SemcomNode):
         self.param("max_frames", 0, "stop publishing after this many frames (0: never)", lo=0, hi=10**9)
         self.param("encoding", "rgb8", "encoding of colour frames (grey frames are mono8)", choices=("rgb8", "bgr8"))
         self.param("transport", "raw", "raw: Image on 'image'; compressed: CompressedImage on 'image/compressed'",
-                   choices=("raw", "compressed"))
+                   choices=IMAGE_TRANSPORTS)
         self.param("compressed_format", "jpeg", "transport=compressed: jpeg or png", choices=COMPRESSED_FORMATS)
         self.param("jpeg_quality", 90, "transport=compressed, jpeg: quality", lo=1, hi=100)
         self.param("reliability", "best_effort", "QoS reliability of the published frames (depth 1); best_effort "
-                   "is the sensor-data profile every subscriber matches", choices=("best_effort", "reliable"))
+                   "is the sensor-data profile every subscriber matches", choices=RELIABILITIES)
         self.truth_pub = self.create_publisher(DiagnosticArray, "ground_truth", RELIABLE)
         self.pub = None
         self.advertise()

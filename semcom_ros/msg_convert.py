@@ -75,6 +75,7 @@ def _to_rgb_or_grey(arr: np.ndarray, enc: str) -> np.ndarray:
 
 
 COMPRESSED_FORMATS = ("jpeg", "png")
+IMAGE_TRANSPORTS = ("raw", "compressed")     # image_transport's plugin names: <topic>, <topic>/compressed
 
 
 def compressed_to_array(msg: CompressedImage) -> np.ndarray:

@@ -24,14 +24,17 @@ RELIABLE = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
 NEWEST_FRAME = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 
 
+RELIABILITIES = ("best_effort", "reliable")
+
+
 def image_qos(reliability: str = "best_effort") -> QoSProfile:
     """Camera frames: the sensor-data profile (best effort) or reliable, but depth 1 in both cases.
 
     rclpy's ``qos_profile_sensor_data`` keeps 5 frames; behind a busy model that
     is 5 frames of extra latency, so only the newest frame is kept here.
     """
-    if reliability not in ("best_effort", "reliable"):
-        raise ValueError(f"reliability must be best_effort or reliable, got {reliability!r}")
+    if reliability not in RELIABILITIES:
+        raise ValueError(f"reliability must be one of {RELIABILITIES}, got {reliability!r}")
     qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
     if reliability == "best_effort":
         qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)

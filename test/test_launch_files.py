@@ -10,16 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from semcom_ros.camera_node import RELIABILITIES, TRANSPORTS
 from semcom_ros.channels import CHANNELS
 from semcom_ros.image_source_node import SOURCES
+from semcom_ros.msg_convert import IMAGE_TRANSPORTS
+from semcom_ros.node_common import RELIABILITIES
 from semcom_ros.policies import POLICY_MODES
 from semcom_ros.snr_profiles import PROFILES
 
 ROOT = Path(__file__).parent.parent
 LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))
 CLOSED_SETS = {"policy_mode": POLICY_MODES, "snr_profile": PROFILES, "channel": CHANNELS, "source": SOURCES,
-               "image_transport": TRANSPORTS, "image_reliability": RELIABILITIES, "use_image_source": ("true", "false")}
+               "image_transport": IMAGE_TRANSPORTS, "image_reliability": RELIABILITIES,
+               "use_image_source": ("true", "false")}
 
 
 def entry_points() -> dict[str, str]:
