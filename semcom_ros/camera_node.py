@@ -56,7 +56,8 @@ class CameraNode(SemcomNode):
         self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
         self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
                                f"configuration {self.front.label(self.active)}, images from "
-                               f"{self.image_sub.topic_name} ({self.p('image_transport')}, {self.p('image_reliability')})")
+                               f"{self.image_sub.topic_name} ({self.p('image_transport')}, "
+                               f"{self.p('image_reliability')})")
 
     def subscribe_images(self) -> None:
         """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
