@@ -8,6 +8,12 @@ reported. ``efficiency = speedup x MAC_ratio`` (1.0: time falls exactly with
 MACs). ``merge_share`` is the fraction of block time spent in matching and
 merging. Prints one JSON line per (batch, schedule) and writes them all to
 benchmarks/results/merge_speed.json.
+
+First, the shipped default model as the camera node runs it: one frame
+(batch 1), 1 torch thread, edge = ViT + JSCC encoder, for no merging and the
+front's S1/S2/S3, eager and graph-captured (``SemanticLink.compile_for``, the
+camera's ``compile_configurations``), all in interleaved rounds; printed as
+one JSON line ``{"default_model": {...}, "default_model_eager": {...}}``.
 """
 from __future__ import annotations
 
@@ -43,6 +49,53 @@ class Stopwatch:
         return timed
 
 
+def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
+    """ms per frame, speedup, efficiency of the default model's edge for none/S1/S2/S3, eager and captured."""
+    import numpy as np
+
+    from semcom_ros.datasets import load_embedded_eval
+    from semcom_ros.front_file import resolve_front
+    from semcom_ros.pipeline import SemanticLink
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    link, front = SemanticLink.default(4), resolve_front("")
+    x = link.preprocess([load_embedded_eval().images[0]])
+    depth = link.depth
+    confs = {"none": ([0.0] * depth, gmacs(link.shape))}
+    confs.update({p: (front.get(p).ratios, front.get(p).gmacs) for p in ("S1", "S2", "S3")})
+    compile_s = {}
+    for name, (ratios, _) in confs.items():
+        link.schedule = MergeSchedule(ratios=ratios)
+        compile_s[name] = round(link.compile_for(x), 1)
+    keys = set(link._compiled_keys)
+    times = {(name, mode): [] for name in confs for mode in ("eager", "compiled")}
+    with torch.inference_mode():
+        for rnd in range(rounds + 1):
+            for name, (ratios, _) in confs.items():
+                for mode in ("eager", "compiled"):
+                    link.schedule = MergeSchedule(ratios=ratios)
+                    link._compiled_keys = keys if mode == "compiled" else set()
+                    t = time.perf_counter()
+                    for _ in range(reps):
+                        link.edge(x)
+                    if rnd:
+                        times[(name, mode)].append((time.perf_counter() - t) / reps)
+    torch.set_num_threads(threads)
+    out = {}
+    for mode in ("compiled", "eager"):
+        base = float(np.median(times[("none", mode)]))
+        rows = {}
+        for name, (_, g) in confs.items():
+            ms = float(np.median(times[(name, mode)]))
+            rows[name] = {"gmacs": round(g, 4), "ms": round(1e3 * ms, 3), "speedup": round(base / ms, 3),
+                          "efficiency": round(base / ms * g / confs["none"][1], 3)}
+            if mode == "compiled":
+                rows[name]["compile_s"] = compile_s[name]
+        out["default_model" if mode == "compiled" else "default_model_eager"] = rows
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="vit_base_patch16_224")
@@ -54,6 +107,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    default = default_model_rows()         # before the stopwatch wraps the merge functions
+    print(json.dumps(default), flush=True)
 
     model = apply_merging(timm.create_model(args.model, pretrained=False).eval())
     shape, depth = VitShape.of(model), len(model.blocks)
@@ -101,7 +156,8 @@ def main() -> None:
             rows.append(row)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
-                                    "torch": torch.__version__, "timm": timm.__version__, "rows": rows}, indent=1))
+                                    "torch": torch.__version__, "timm": timm.__version__, **default,
+                                    "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -42,8 +42,11 @@ class CameraNode(SemcomNode):
                    "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=IMAGE_TRANSPORTS)
         self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
+        self.param("compile_configurations", [""], "configurations (names or S1/S2/S3) whose edge is graph-captured "
+                   "with torch.compile at start-up (seconds each); the others run eager", read_only=True)
         self.link, self.front = declare_link(self)
         self.active = ""
+        self.compiled = self.compile_configurations([c for c in self.p("compile_configurations") if c])
         self.apply_configuration(self.p("configuration"))
         self.last_viz = -math.inf
         self.last_tokens = 0
@@ -58,6 +61,19 @@ class CameraNode(SemcomNode):
                                f"configuration {self.front.label(self.active)}, images from "
                                f"{self.image_sub.topic_name} ({self.p('image_transport')}, "
                                f"{self.p('image_reliability')})")
+
+    def compile_configurations(self, names: list[str]) -> list[str]:
+        """Capture the edge graph for these configurations now, before any frame arrives."""
+        import numpy as np
+
+        dummy = self.link.preprocess([np.zeros((64, 64, 3), np.uint8)])
+        done = []
+        for name in names:
+            self.apply_configuration(name)      # KeyError names the known configurations
+            seconds = self.link.compile_for(dummy, self.p("power"))
+            done.append(self.front.label(name))
+            self.get_logger().info(f"compiled the edge for {done[-1]} in {seconds:.1f} s")
+        return done
 
     def subscribe_images(self) -> None:
         """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
@@ -145,7 +161,7 @@ class CameraNode(SemcomNode):
     def diagnostic_values(self):
         return {"configuration": self.front.label(self.active), "tokens_sent": self.last_tokens,
                 "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
-                "image_topic": self.image_sub.topic_name}
+                "image_topic": self.image_sub.topic_name, "compiled": ", ".join(self.compiled)}
 
 
 def main(args=None) -> None:

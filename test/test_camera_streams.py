@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from camera_driver import camera_frame  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
-NODES = {"semcom_camera": ["semcom_ros.camera_node", "-p", "viz_rate_hz:=0.0"],
+NODES = {"semcom_camera": ["semcom_ros.camera_node", "-p", "viz_rate_hz:=0.0", "-p", "compile_configurations:=[S1]"],
          "semcom_channel": ["semcom_ros.channel_node", "-p", "snr_db:=60.0"],
          "semcom_server": ["semcom_ros.server_node"]}
 
@@ -139,7 +139,9 @@ def test_large_raw_frames_arrive_and_are_classified(system):
     assert done["published"] == 50
     assert len(got) >= 48, f"{len(got)} of 50 frames classified; dead nodes: {system.dead()}"
     labels = {i: int(v["class_id"]) for i, v in got.items()}
-    assert labels == expected_labels(sorted(got))     # bgr8 at 1024x768 reaches the model as the core sees it
+    # bgr8 at 1024x768 reaches the model as the core sees it; the camera runs S1 graph-captured, the core eager
+    assert system.watcher.status["semcom_camera"]["compiled"] == resolve_front("").label("S1")
+    assert labels == expected_labels(sorted(got))
 
 
 def test_reliable_driver_is_matched_by_the_reliable_setting(system):

@@ -161,3 +161,29 @@ def test_schedule_validation_rejects_bad_input():
 def test_non_vit_models_are_refused():
     with pytest.raises(TypeError):
         apply_merging(torch.nn.Linear(2, 2))
+
+
+def test_captured_edge_matches_eager_and_only_compiled_schedules_use_it():
+    """Graph capture (torch.compile) of the default model's edge: same tokens, sizes and counts as eager."""
+    from semcom_ros.datasets import load_embedded_eval
+    from semcom_ros.front_file import resolve_front
+    from semcom_ros.pipeline import SemanticLink
+
+    link, front = SemanticLink.default(4), resolve_front("")
+    images = load_embedded_eval().images
+    s3 = MergeSchedule(ratios=front.get("S3").ratios)
+    link.schedule = s3
+    frames = [link.preprocess([images[i]]) for i in range(3)]
+    eager = [link.edge(x) for x in frames]
+    assert link.compile_for(frames[0]) > 0
+    for x, ref in zip(frames, eager):
+        got = link.edge(x)
+        assert torch.allclose(got.symbols, ref.symbols, atol=1e-4)
+        assert torch.equal(got.sizes, ref.sizes) and got.tokens_per_layer == ref.tokens_per_layer
+    assert ref.tokens_per_layer[-1] < 64 // 2                      # S3 really merges
+    link.schedule = MergeSchedule(ratios=front.get("S1").ratios)   # not compiled: runs eager, no compile stall
+    assert link._compile_key(frames[0], 1.0) not in link._compiled_keys
+    assert link.edge(frames[0]).tokens_per_layer != ref.tokens_per_layer
+    link.schedule = MergeSchedule(thresholds=[0.9] * link.depth)
+    with pytest.raises(ValueError, match="data-dependent"):
+        link.compile_for(frames[0])
