@@ -118,7 +118,8 @@ def main() -> None:
     starts = {}
     for blk in model.blocks:
         blk.register_forward_pre_hook(lambda m, a: starts.__setitem__(m, time.perf_counter()))
-        blk.register_forward_hook(lambda m, a, o: setattr(watch, "blocks", watch.blocks + time.perf_counter() - starts[m]))
+        blk.register_forward_hook(
+            lambda m, a, o: setattr(watch, "blocks", watch.blocks + time.perf_counter() - starts[m]))
 
     schedules = {"none": 0.0, **{f"uniform_{r}": float(r) for r in args.ratios.split(",")}}
     rows = []

@@ -95,7 +95,11 @@ class Driver(Node):
 
 def publish_at(driver: Driver, rate: float, count: int | None, seconds: float | None, stop: threading.Event) -> int:
     period, sent, t0 = 1.0 / rate, 0, time.monotonic()
-    while not stop.is_set() and (count is None or sent < count) and (seconds is None or time.monotonic() - t0 < seconds):
+
+    def more() -> bool:
+        return (count is None or sent < count) and (seconds is None or time.monotonic() - t0 < seconds)
+
+    while not stop.is_set() and more():
         driver.send(sent)
         sent += 1
         time.sleep(max(0.0, t0 + sent * period - time.monotonic()))

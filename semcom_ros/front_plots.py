@@ -31,8 +31,8 @@ def plot_front(data: dict, path: Path) -> None:
         if c:
             ax.annotate(op, (c["gmacs"], 100 * c["accuracy"]), textcoords="offset points", xytext=(5, -12))
     finish(plt, fig, ax, path, "GMACs per image",
-            f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images",
-            f"{data['model']}: merge schedules")
+           f"top-1 accuracy (%), {data['study']['heldout_images']} held-out images",
+           f"{data['model']}: merge schedules")
 
 
 def plot_snr(data: dict, path: Path) -> None:
@@ -47,7 +47,7 @@ def plot_snr(data: dict, path: Path) -> None:
         accs = [100 * c["accuracy_by_snr"][s] for s in snrs]
         ax.plot(snrs, accs, "o-", label=f"{label}, {c['gmacs']:.4f} GMACs")
     finish(plt, fig, ax, path, "SNR (dB), AWGN", "top-1 accuracy (%)",
-            f"{data['model']}, JSCC {data['rate']} symbols/token")
+           f"{data['model']}, JSCC {data['rate']} symbols/token")
 
 
 def finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> None:

@@ -34,6 +34,7 @@ def num_to_merge(ratio: float, n_patch: int) -> int:
     return min(int(ratio * n_patch), (n_patch + 1) // 2)
 
 
+@torch.no_grad()     # which tokens merge is a choice, not a function to differentiate (as ToMe)
 def bipartite_match(metric: torch.Tensor, prefix: int, r: int | None = None,
                     threshold: float | None = None) -> Match:
     """Match sources to destinations; merge ``r`` of them, or all above ``threshold``.

@@ -103,6 +103,13 @@ class MergingAttention(Attention):
         return out, v.mean(dim=1)
 
 
+def refuse_masks(attn_mask, is_causal: bool) -> None:
+    """timm's signature accepts masks; merging changes the token set between blocks, so a mask cannot follow."""
+    if attn_mask is not None or is_causal:
+        raise NotImplementedError("token merging does not support attn_mask or is_causal: the tokens a mask "
+                                  "refers to are merged between blocks")
+
+
 class MergingBlock(Block):
     """timm Block that merges tokens between its attention and its MLP."""
 
@@ -111,6 +118,7 @@ class MergingBlock(Block):
     prefix: int
 
     def forward(self, x: torch.Tensor, attn_mask=None, is_causal: bool = False) -> torch.Tensor:
+        refuse_masks(attn_mask, is_causal)
         st, sched = self.state, self.state.schedule
         size_bias = st.sizes.log() if sched.prop_attn and bool((st.sizes != 1).any()) else None
         attn_out, metric = self.attn(self.norm1(x), size_bias)
@@ -169,9 +177,11 @@ class MergingVisionTransformer(VisionTransformer):
         return self.forward_head(self.norm(x))
 
     def forward_features(self, x: torch.Tensor, attn_mask=None, is_causal: bool = False) -> torch.Tensor:
+        refuse_masks(attn_mask, is_causal)
         return self.norm(self.run_blocks(self.embed(x)))
 
     def forward(self, x: torch.Tensor, attn_mask=None, is_causal: bool = False) -> torch.Tensor:
+        refuse_masks(attn_mask, is_causal)
         if self.merge_state.schedule.thresholds is not None and x.shape[0] > 1:
             outs, counts = [], []
             for i in range(x.shape[0]):

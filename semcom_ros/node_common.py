@@ -164,7 +164,8 @@ class SemcomNode(Node):
             if isinstance(value, float) and value != value:
                 return self._reject(prm.name, f"{prm.name}: NaN is not a valid value")
             if prm.name in self._choices and value not in self._choices[prm.name]:
-                return self._reject(prm.name, f"{prm.name}: {value!r} is not one of {', '.join(self._choices[prm.name])}")
+                options = ", ".join(self._choices[prm.name])
+                return self._reject(prm.name, f"{prm.name}: {value!r} is not one of {options}")
             reason = None if self._declaring else self.validate_parameter(prm.name, value)
             if reason:
                 return self._reject(prm.name, reason)

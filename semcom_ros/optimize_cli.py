@@ -196,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
                 "accuracy_by_snr": {s: round(a, 4) for s, a in final.accuracy_by_snr.items()},
                 "gmacs": round(final.gmacs, 5), "channel_uses": round(final.channel_uses, 2),
                 "img_per_s": round(speeds[name], 1), "search_accuracy": round(search.accuracy, 4),
-                "search_gmacs": round(search.gmacs, 5), "tokens_per_layer": [round(t, 1) for t in final.tokens_per_layer]}
+                "search_gmacs": round(search.gmacs, 5),
+                "tokens_per_layer": [round(t, 1) for t in final.tokens_per_layer]}
 
     front = [record(n) for n, _ in entries if n.startswith("p")]
     base = [record(n) for n in baselines]

@@ -113,6 +113,7 @@ class LyapunovPolicy:
 
     def choose(self, snr_db: float, now: float) -> str:
         scale = max(getattr(c, self.cost) for c in self.configs) or 1.0   # rho in units of the largest cost
+
         def score(c):
             return -self.v * c.accuracy_at(snr_db) + self.queue * getattr(c, self.cost) / scale
         name = self.dwell.propose(min(self.configs, key=score).name, now)

@@ -75,7 +75,8 @@ class ServerNode(SemcomNode):
         latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
         self.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
                      "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
-                     "configuration": self.front.label(conf.name), "configuration_id": conf.name, "tokens": tokens, "gmacs": f"{conf.gmacs:.5f}",
+                     "configuration": self.front.label(conf.name), "configuration_id": conf.name, "tokens": tokens,
+                     "gmacs": f"{conf.gmacs:.5f}",
                      "channel_uses": channel_uses, "estimated_snr_db": f"{snr_est:.2f}",
                      "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}"}
         status = DiagnosticStatus(level=DiagnosticStatus.OK, name="semcom_classification", message=names[cls],

@@ -60,6 +60,7 @@ def test_known_csi_beats_pilot_estimates_at_low_snr():
     z, g = frames(b=500, k=200)
     known = Channel("rayleigh", "known").transmit(z, 0.0, torch.Generator().manual_seed(3))
     pilot = Channel("rayleigh", "pilot", n_pilots=4).transmit(z, 0.0, torch.Generator().manual_seed(3))
+
     def err(rx):
         return ((rx.symbols - z).abs() ** 2).mean(dim=1).median().item()
     assert err(known) < err(pilot)

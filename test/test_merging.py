@@ -187,3 +187,12 @@ def test_captured_edge_matches_eager_and_only_compiled_schedules_use_it():
     link.schedule = MergeSchedule(thresholds=[0.9] * link.depth)
     with pytest.raises(ValueError, match="data-dependent"):
         link.compile_for(frames[0])
+
+
+def test_attention_masks_are_refused_not_ignored():
+    model = apply_merging(timm.create_model("vit_tiny_patch16_224", pretrained=False).eval())
+    x = torch.randn(1, 3, 224, 224)
+    with pytest.raises(NotImplementedError, match="attn_mask"):
+        model(x, attn_mask=torch.zeros(1, 197, 197))
+    with pytest.raises(NotImplementedError, match="is_causal"):
+        model.blocks[0](torch.randn(1, 197, 192), is_causal=True)

@@ -1,5 +1,4 @@
 """sensor_msgs/Image and PointCloud2 conversion, including the malformed cases."""
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -187,8 +187,10 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     spin_until(ros, lambda: False, 1.0)   # discovery
 
     good = array_to_image(load_embedded_eval().images[0])
-    yuv = array_to_image(np.zeros((8, 8, 3), np.uint8)); yuv.encoding = "yuv422"
-    short = array_to_image(np.zeros((8, 8, 3), np.uint8)); short.data = short.data[:-5]
+    yuv = array_to_image(np.zeros((8, 8, 3), np.uint8))
+    yuv.encoding = "yuv422"
+    short = array_to_image(np.zeros((8, 8, 3), np.uint8))
+    short.data = short.data[:-5]
 
     def feed(pub, msg, node, counter):
         """Frames travel through depth-1 queues (newest wins): one at a time, each until counted."""

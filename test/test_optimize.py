@@ -1,6 +1,5 @@
 """The offline optimiser end to end (tiny study), and the shipped front against its baselines."""
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -58,6 +57,7 @@ def test_shipped_front_comes_from_a_real_study(shipped):
 def test_no_baseline_dominates_the_shipped_front(shipped):
     """Recomputed here on the search images: front schedules against uniform and random ones."""
     front, link, x, y = shipped
+
     def measure(ratios):
         r = evaluate(link, x, y, MergeSchedule(ratios=ratios))
         return {"accuracy": r.accuracy, "gmacs": r.gmacs}
