@@ -1,9 +1,11 @@
-"""Accuracy, MACs and channel uses of one merge schedule over a labelled image set."""
+"""Accuracy, MACs and channel uses of one merge schedule over a labelled image set; frame times."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import numpy as np
 import torch
 
 from .channels import Channel
@@ -67,3 +69,34 @@ def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule
     total = len(labels)
     return EvalResult(total, correct / total, {s: c / total for s, c in correct_snr.items()} if link.jscc else {},
                       macs_sum / total, uses_sum / total, sent_sum / total, (layer_sum / total).tolist())
+
+
+@dataclass
+class FrameTime:
+    ms: float            # median over rounds of the mean time per frame
+    spread: float        # (75th - 25th percentile) / median over the rounds: the noise this machine showed
+
+
+@torch.no_grad()
+def frame_times(link: SemanticLink, x: torch.Tensor, schedules: Sequence[MergeSchedule], rounds: int = 5,
+                frames: int = 10, server: bool = False) -> list[FrameTime]:
+    """Single-frame time of each schedule (edge, or edge + server), in interleaved rounds.
+
+    Interleaving makes machine noise hit every schedule alike; round 0 warms up.
+    """
+    per_round: list[list[float]] = [[] for _ in schedules]
+    for rnd in range(rounds + 1):
+        for i, schedule in enumerate(schedules):
+            link.schedule = schedule
+            t = time.perf_counter()
+            for f in range(frames):
+                frame = link.edge(x[f % len(x):f % len(x) + 1])
+                if server:
+                    link.server(frame.tokens, frame.sizes)
+            if rnd:
+                per_round[i].append(1e3 * (time.perf_counter() - t) / frames)
+    out = []
+    for values in per_round:
+        q25, med, q75 = np.percentile(values, [25, 50, 75])
+        out.append(FrameTime(float(med), float((q75 - q25) / med)))
+    return out

@@ -29,6 +29,7 @@ class Configuration:
     gmacs: float
     channel_uses: float
     img_per_s: float
+    latency_ms: float = 0.0     # edge time per frame measured by the optimiser (0: not measured)
 
     def accuracy_at(self, snr_db: float) -> float:
         """Expected accuracy at the nearest SNR of the grid (noiseless if there is no grid)."""
@@ -125,7 +126,8 @@ def parse_front(data, source: str = "<front>") -> Front:
             _number(f"{where}.accuracy", c.get("accuracy"), 0.0, 1.0), by_snr,
             _number(f"{where}.gmacs", c.get("gmacs"), 0.0),
             _number(f"{where}.channel_uses", c.get("channel_uses"), 0.0),
-            _number(f"{where}.img_per_s", c.get("img_per_s", 0.0), 0.0)))
+            _number(f"{where}.img_per_s", c.get("img_per_s", 0.0), 0.0),
+            _number(f"{where}.latency_ms", c.get("latency_ms", 0.0), 0.0)))
     ops = data["operating_points"]
     if not isinstance(ops, dict):
         raise FrontFileError(f"{source}: operating_points must be a mapping")

@@ -10,13 +10,20 @@ ratios 0.05..0.30 and random schedules are then measured again on the
 held-out rest of the set (noiseless and over AWGN on an SNR grid), timed on
 this CPU, and written with the operating points S1/S2/S3 to a front file.
 The study lives in optuna storage, so an interrupted run resumes.
+
+``--objectives accuracy,latency`` makes the front hardware-aware: each trial's
+edge time per frame is measured on this machine (single frames, interleaved
+with the unmerged model, median of rounds; the spread is kept with the trial
+and summarised in the front file), and S2 becomes the fastest configuration
+above the accuracy floor.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +32,13 @@ from tqdm import tqdm
 
 from .channels import Channel
 from .cli_common import add_model_args, build_link, load_images
-from .evaluation import evaluate
+from .evaluation import evaluate, frame_times
 from .front_file import FORMAT_VERSION, save_front
 from .merging_vit import MergeSchedule
 from .pareto import hypervolume_2d, operating_points, pareto_indices
 
-OBJECTIVES = ("accuracy", "gmacs", "channel_uses")
+OBJECTIVES = ("accuracy", "gmacs", "channel_uses", "latency")
+KEYS = {"accuracy": "accuracy", "gmacs": "gmacs", "channel_uses": "channel_uses", "latency": "latency_ms"}
 UNIFORM_RATIOS = (0.05, 0.10, 0.15, 0.20, 0.25, 0.30)
 
 
@@ -49,21 +57,6 @@ def make_storage(spec: str | None):
 def schedule_of(params: dict, depth: int, space: str) -> MergeSchedule:
     vals = [float(params[f"l{i}"]) for i in range(depth)]
     return MergeSchedule(ratios=vals) if space == "ratios" else MergeSchedule(thresholds=vals)
-
-
-@torch.no_grad()
-def throughput(link, x: torch.Tensor, schedules: list[MergeSchedule], rounds: int = 3, frames: int = 20) -> list[float]:
-    """Edge+server images per second at batch 1, rounds interleaved across schedules."""
-    times = [[] for _ in schedules]
-    for _ in range(rounds + 1):
-        for i, s in enumerate(schedules):
-            link.schedule = s
-            t = time.perf_counter()
-            for f in range(frames):
-                frame = link.edge(x[f:f + 1])
-                link.server(frame.tokens, frame.sizes)
-            times[i].append(time.perf_counter() - t)
-    return [frames / float(np.median(t[1:])) for t in times]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         objectives = [o.strip() for o in args.objectives.split(",")]
         if not 2 <= len(objectives) <= 3 or set(objectives) - set(OBJECTIVES) or "accuracy" not in objectives:
-            raise ValueError(f"--objectives: accuracy plus one or two of gmacs, channel_uses; got {args.objectives}")
+            raise ValueError(f"--objectives: accuracy plus one or two of gmacs, channel_uses, latency; "
+                             f"got {args.objectives}")
+        keys = [KEYS[o] for o in objectives]
         snr_grid = [float(s) for s in args.snr_grid.split(",")]
         args.limit = None
         link = build_link(args)
@@ -124,16 +119,30 @@ def main(argv: list[str] | None = None) -> int:
         storage=make_storage(args.storage), load_if_exists=True, sampler=sampler,
         directions=["maximize" if o == "accuracy" else "minimize" for o in objectives])
 
+    unmerged_schedule = MergeSchedule(ratios=[0.0] * depth)
+
+    def measure(schedule: MergeSchedule, res) -> dict:
+        """The objective values of one schedule on the search images; latency measured here and now."""
+        point = {"accuracy": res.accuracy, "gmacs": res.gmacs, "channel_uses": res.channel_uses}
+        if "latency_ms" in keys:
+            t, ref = frame_times(link, xs[:10], [schedule, unmerged_schedule])
+            point.update(latency_ms=t.ms, latency_spread=t.spread, reference_ms=ref.ms)
+        return point
+
     def objective(trial: optuna.Trial):
         lo, hi = (0.0, args.r_max) if args.space == "ratios" else (args.tau_min, 1.0)
         params = {f"l{i}": trial.suggest_float(f"l{i}", lo, hi) for i in range(depth)}
-        res = evaluate(link, xs, ys, schedule_of(params, depth, args.space))
-        vals = {"accuracy": res.accuracy, "gmacs": res.gmacs, "channel_uses": res.channel_uses}
+        schedule = schedule_of(params, depth, args.space)
+        res = evaluate(link, xs, ys, schedule)
+        point = measure(schedule, res)
+        for k in ("latency_spread", "reference_ms"):
+            if k in point:
+                trial.set_user_attr(k, point[k])
         if args.accuracy_floor is not None:
             trial.set_constraint("accuracy_floor", args.accuracy_floor - res.accuracy)
         if args.gmacs_cap is not None:
             trial.set_constraint("gmacs_cap", res.gmacs - args.gmacs_cap)
-        return [vals[o] for o in objectives]
+        return [point[k] for k in keys]
 
     if not study.trials and args.space == "ratios" and not args.no_warm_start:
         # the hand-made schedules are the first points the GP sees, so the front starts at least as good
@@ -146,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     while len(done) < args.trials:
         study.optimize(objective, n_trials=1)
         done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
-        pts = [dict(zip(objectives, t.values)) for t in done]
-        front = pareto_indices(pts, objectives)
+        pts = [dict(zip(keys, t.values)) for t in done]
+        front = pareto_indices(pts, keys)
         bar.update(1)
         if "gmacs" in objectives:
             bar.set_postfix(front=len(front), hv=f"{hypervolume_2d([pts[i] for i in front], *ref):.4f}")
@@ -162,19 +171,17 @@ def main(argv: list[str] | None = None) -> int:
     baselines.update({f"random_{i}": MergeSchedule(ratios=rng.uniform(0, args.r_max, depth).round(4).tolist())
                       for i in range(args.random)})
     search = {name: evaluate(link, xs, ys, sched) for name, sched in baselines.items()}
-
-    def search_point(res):
-        return {"accuracy": res.accuracy, "gmacs": res.gmacs, "channel_uses": res.channel_uses}
+    search_points = {name: measure(baselines[name], res) for name, res in search.items()}
 
     def allowed(p):
         return ((args.accuracy_floor is None or p["accuracy"] >= args.accuracy_floor)
                 and (args.gmacs_cap is None or p["gmacs"] <= args.gmacs_cap))
 
     # the empirical front: non-dominated among everything evaluated, trials and baselines alike
-    candidates = [(schedule_of(t.params, depth, args.space), dict(zip(objectives, t.values)))
+    candidates = [(schedule_of(t.params, depth, args.space), dict(zip(keys, t.values)))
                   for t in done if _feasible(t)]
-    candidates += [(baselines[n], search_point(r)) for n, r in search.items() if allowed(search_point(r))]
-    front_idx = pareto_indices([p for _, p in candidates], objectives)
+    candidates += [(baselines[n], p) for n, p in search_points.items() if allowed(p)]
+    front_idx = pareto_indices([p for _, p in candidates], keys)
     front_idx.sort(key=lambda i: -candidates[i][1]["accuracy"])
     entries = [(f"p{k:02d}", candidates[i][0]) for k, i in enumerate(front_idx)]
     entries += list(baselines.items())
@@ -185,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             search[name] = evaluate(link, xs, ys, sched)
         final = evaluate(link, xf, yf, sched, snr_grid, channel, seed=args.seed)
         results[name] = (sched, search[name], final)
-    speeds = dict(zip([n for n, _ in entries], throughput(link, xf, [s for _, s in entries])))
+    names = [n for n, _ in entries]
+    full = dict(zip(names, frame_times(link, xf, [s for _, s in entries], rounds=3, frames=20, server=True)))
+    edge = dict(zip(names, frame_times(link, xf, [s for _, s in entries], rounds=3, frames=20)))
 
     def record(name):
         sched, search, final = results[name]
@@ -195,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                 "accuracy": round(final.accuracy, 4),
                 "accuracy_by_snr": {s: round(a, 4) for s, a in final.accuracy_by_snr.items()},
                 "gmacs": round(final.gmacs, 5), "channel_uses": round(final.channel_uses, 2),
-                "img_per_s": round(speeds[name], 1), "search_accuracy": round(search.accuracy, 4),
+                "img_per_s": round(1e3 / full[name].ms, 1), "latency_ms": round(edge[name].ms, 3),
+                "latency_spread": round(edge[name].spread, 3), "search_accuracy": round(search.accuracy, 4),
                 "search_gmacs": round(search.gmacs, 5),
                 "tokens_per_layer": [round(t, 1) for t in final.tokens_per_layer]}
 
@@ -205,8 +215,9 @@ def main(argv: list[str] | None = None) -> int:
     floor = args.s2_floor if args.s2_floor is not None else round(s1_acc - 0.02, 4)
     cap = args.s3_cap if args.s3_cap is not None else round(0.5 * results["none"][2].gmacs, 5)
     s3_floor = args.s3_floor if args.s3_floor is not None else round(s1_acc - 0.10, 4)
+    s2_cost = "latency_ms" if "latency_ms" in keys else "gmacs"
     ops = {k: (front[i]["name"] if i is not None else None)
-           for k, i in operating_points(front, floor, cap, s3_floor).items()}
+           for k, i in operating_points(front, floor, cap, s3_floor, s2_cost=s2_cost).items()}
     ref_g = round(results["none"][2].gmacs * 1.05, 5)
 
     def hv(points, key_acc="accuracy", key_g="gmacs"):
@@ -221,7 +232,17 @@ def main(argv: list[str] | None = None) -> int:
                   "search_images": len(ys), "heldout_images": len(yf),
                   "constraints": {"accuracy_floor": args.accuracy_floor, "gmacs_cap": args.gmacs_cap}},
         "snr_grid": snr_grid, "channel": "awgn",
-        "operating_point_rules": {"S2_accuracy_floor": floor, "S3_gmacs_cap": cap, "S3_accuracy_floor": s3_floor},
+        "operating_point_rules": {"S2_accuracy_floor": floor, "S2_cost": s2_cost, "S3_gmacs_cap": cap,
+                                  "S3_accuracy_floor": s3_floor},
+        "timing": {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads",
+                   "latency_ms": "edge (ViT + JSCC encoder) per single frame, eager, median of interleaved rounds",
+                   "img_per_s": "edge + server per single frame",
+                   "latency_spread_median": round(float(np.median([edge[n].spread for n in names])), 3),
+                   **({"trial_latency_spread_median": round(float(np.median(
+                       [t.user_attrs.get("latency_spread", 0.0) for t in done])), 3),
+                       "trial_reference_ms_range": [round(min(t.user_attrs.get("reference_ms", 0) for t in done), 3),
+                                                    round(max(t.user_attrs.get("reference_ms", 0) for t in done), 3)]}
+                      if "latency_ms" in keys else {})},
         "operating_points": ops,
         "hypervolume": {"reference": {"accuracy": 0.0, "gmacs": ref_g},
                         "front_search": hv(front, "search_accuracy", "search_gmacs"),

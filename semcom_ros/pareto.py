@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-SENSES = {"accuracy": +1, "gmacs": -1, "channel_uses": -1, "img_per_s": +1}
+SENSES = {"accuracy": +1, "gmacs": -1, "channel_uses": -1, "img_per_s": +1, "latency_ms": -1}
 
 
 def dominates(a: dict, b: dict, objectives: Sequence[str]) -> bool:
@@ -47,8 +47,9 @@ def hypervolume_2d(points: Sequence[dict], ref_accuracy: float, ref_gmacs: float
 
 
 def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: float,
-                     s3_accuracy_floor: float | None = None) -> dict[str, int | None]:
-    """S1 most accurate; S2 fewest MACs with accuracy >= floor; S3 fastest with MACs <= cap.
+                     s3_accuracy_floor: float | None = None, s2_cost: str = "gmacs") -> dict[str, int | None]:
+    """S1 most accurate; S2 cheapest (``s2_cost``: MACs, or measured latency) with accuracy >= floor;
+    S3 fastest with MACs <= cap.
 
     ``s3_accuracy_floor`` keeps S3 usable where throughput does not follow MACs
     (small models on a CPU): without it the fastest point can be a near-useless one.
@@ -59,7 +60,7 @@ def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: f
     idx = range(len(points))
     s1 = best(list(idx), lambda i: (-points[i]["accuracy"], points[i]["gmacs"]))
     s2 = best([i for i in idx if points[i]["accuracy"] >= accuracy_floor],
-              lambda i: (points[i]["gmacs"], -points[i]["accuracy"]))
+              lambda i: (points[i][s2_cost], -points[i]["accuracy"]))
     s3 = best([i for i in idx if points[i]["gmacs"] <= gmacs_cap
                and (s3_accuracy_floor is None or points[i]["accuracy"] >= s3_accuracy_floor)],
               lambda i: (-points[i].get("img_per_s", 0.0), -points[i]["accuracy"]))

@@ -69,3 +69,23 @@ def test_no_baseline_dominates_the_shipped_front(shipped):
     ref = front.raw["hypervolume"]["reference"]
     uniform = base[:len(UNIFORM_RATIOS)] + [measure([0.0] * link.depth)]
     assert hypervolume_2d(pts, 0.0, ref["gmacs"]) > hypervolume_2d(uniform, 0.0, ref["gmacs"])
+
+
+def test_hardware_aware_study_optimises_measured_latency(tmp_path, capsys):
+    out = tmp_path / "front.yaml"
+    argv = ["--objectives", "accuracy,latency", "--trials", "5", "--n-images", "60", "--final-images", "60",
+            "--random", "2", "--snr-grid", "20", "--out", str(out)]
+    assert main(argv) == 0
+    front = load_front(out)
+    assert front.raw["objectives"] == ["accuracy", "latency"]
+    assert front.raw["operating_point_rules"]["S2_cost"] == "latency_ms"
+    confs = front.raw["configurations"]
+    assert all(c["latency_ms"] > 0 and c["latency_spread"] >= 0 for c in confs + front.raw["baselines"])
+    timing = front.raw["timing"]
+    assert timing["trial_reference_ms_range"][0] > 0 and "trial_latency_spread_median" in timing
+    assert all(c.latency_ms > 0 for c in front.configurations)          # parsed by the runtime too
+    # S2 is chosen by measured time: the fastest configuration above the accuracy floor
+    floor = front.raw["operating_point_rules"]["S2_accuracy_floor"]
+    eligible = [c for c in confs if c["accuracy"] >= floor]
+    fastest = min(eligible, key=lambda c: (c["latency_ms"], -c["accuracy"]))
+    assert front.raw["operating_points"]["S2"] == fastest["name"]
