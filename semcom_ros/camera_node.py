@@ -24,8 +24,8 @@ from std_msgs.msg import String
 from .channels import with_pilots
 from .merge_viz import render_partition
 from .merging_vit import MergeSchedule
-from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, image_to_array,
-                          symbols_to_cloud)
+from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
+                          image_to_array, symbols_to_cloud)
 from .node_common import (LATCHED, NEWEST_FRAME, RELIABILITIES, SemcomNode, SequenceGaps, declare_link, guarded,
                           image_qos, now_s, run_node)
 
@@ -60,7 +60,7 @@ class CameraNode(SemcomNode):
         self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
                                f"configuration {self.front.label(self.active)}, images from "
                                f"{self.image_sub.topic_name} ({self.p('image_transport')}, "
-                               f"{self.p('image_reliability')})")
+                               f"{self.p('image_reliability')}, {converter_name()} image converter)")
 
     def compile_configurations(self, names: list[str]) -> list[str]:
         """Capture the edge graph for these configurations now, before any frame arrives."""

@@ -13,6 +13,8 @@ raises ``MessageError`` with the reason; nodes count it and carry on.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2, PointField
 
@@ -118,30 +120,25 @@ def array_to_compressed(arr: np.ndarray, header=None, fmt: str = "jpeg", quality
     return msg
 
 
-_BRIDGE: list = []
-
-
+@functools.cache
 def cv_bridge():
     """ROS 2's CvBridge if it is importable and unpacks a test image correctly, else None.
 
     The PyPI package named cv-bridge is ROS 1's and fails on numpy 2, so the
     bridge is checked once against the built-in unpacker before it is trusted.
     """
-    if not _BRIDGE:
-        bridge = None
-        try:
-            from cv_bridge import CvBridge
+    try:
+        from cv_bridge import CvBridge
 
-            probe = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
-            msg = Image(height=2, width=3, encoding="rgb8", step=10,
-                        data=np.pad(probe.reshape(2, 9), ((0, 0), (0, 1))).tobytes())
-            candidate = CvBridge()
-            if np.array_equal(np.asarray(candidate.imgmsg_to_cv2(msg, "passthrough")), probe):
-                bridge = candidate
-        except Exception:   # absent, or ROS 1's package: use the built-in unpacker
-            bridge = None
-        _BRIDGE.append(bridge)
-    return _BRIDGE[0]
+        probe = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+        msg = Image(height=2, width=3, encoding="rgb8", step=10,
+                    data=np.pad(probe.reshape(2, 9), ((0, 0), (0, 1))).tobytes())
+        bridge = CvBridge()
+        if np.array_equal(np.asarray(bridge.imgmsg_to_cv2(msg, "passthrough")), probe):
+            return bridge
+    except Exception:   # absent, or ROS 1's package: use the built-in unpacker
+        pass
+    return None
 
 
 def converter_name() -> str:

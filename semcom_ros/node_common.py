@@ -35,10 +35,9 @@ def image_qos(reliability: str = "best_effort") -> QoSProfile:
     """
     if reliability not in RELIABILITIES:
         raise ValueError(f"reliability must be one of {RELIABILITIES}, got {reliability!r}")
-    qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
-    if reliability == "best_effort":
-        qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)
-    return qos
+    if reliability == "reliable":
+        return QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
+    return QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT, durability=DurabilityPolicy.VOLATILE)
 
 
 DDS_PROFILE_VARIABLE = "FASTDDS_DEFAULT_PROFILES_FILE"
@@ -73,7 +72,6 @@ class SequenceGaps:
 
     def __init__(self):
         self.last: dict[Any, int] = {}
-        self.missed = 0
 
     def see(self, info) -> int:
         seq = (info or {}).get("publication_sequence_number")
@@ -83,9 +81,7 @@ class SequenceGaps:
         key = bytes(gid["data"]) if isinstance(gid, dict) and "data" in gid else repr(gid)
         prev = self.last.get(key)
         self.last[key] = max(seq, prev or 0)
-        gap = seq - prev - 1 if prev is not None and seq > prev + 1 else 0
-        self.missed += gap
-        return gap
+        return seq - prev - 1 if prev is not None and seq > prev + 1 else 0
 
 
 class SemcomNode(Node):
@@ -249,10 +245,6 @@ def guarded(counter: str) -> Callable:
                 self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
         return inner
     return wrap
-
-
-class StartupError(RuntimeError):
-    """A node cannot start with the parameters it was given; the message says why."""
 
 
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:

@@ -260,6 +260,7 @@ def test_pipeline_across_processes():
     ("semcom_ros.policy_node", ["mode:=bogus"], "bogus"),
     ("semcom_ros.channel_node", ["profile:=csv"], "csv"),
     ("semcom_ros.image_source_node", ["source:=folder", "path:=/nonexistent"], "no images in folder"),
+    ("semcom_ros.camera_node", ["compile_configurations:=[warp9]"], "unknown configuration 'warp9'"),
 ])
 def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
     ros_args = [a for arg in args for a in ("-p", arg)]
