@@ -27,9 +27,9 @@ from pathlib import Path
 import timm
 import torch
 
-import semcom_ros.merging_vit as mv
-from semcom_ros.macs import VitShape, gmacs
-from semcom_ros.merging_vit import MergeSchedule, apply_merging
+import semcom_ros.core.merging_vit as mv
+from semcom_ros.core.macs import VitShape, gmacs
+from semcom_ros.core.merging_vit import MergeSchedule, apply_merging
 
 
 class Stopwatch:
@@ -53,13 +53,12 @@ def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
     """ms per frame, speedup, efficiency of the default model's edge for none/S1/S2/S3, eager and captured."""
     import numpy as np
 
-    from semcom_ros.datasets import load_embedded_eval
-    from semcom_ros.front_file import resolve_front
-    from semcom_ros.pipeline import SemanticLink
+    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.bundle import load_bundle
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    link, front = SemanticLink.default(4), resolve_front("")
+    link, front = load_bundle("default").link(4), load_bundle("default").front(4)
     x = link.preprocess([load_embedded_eval().images[0]])
     depth = link.depth
     confs = {"none": ([0.0] * depth, gmacs(link.shape))}

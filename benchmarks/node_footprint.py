@@ -21,11 +21,11 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 
-from semcom_ros.node_common import RELIABLE, use_packaged_dds_profile
+from semcom_ros.nodes.base import RELIABLE, use_packaged_dds_profile
 
-NODES = {"image_source": "semcom_ros.image_source_node", "semcom_camera": "semcom_ros.camera_node",
-         "semcom_channel": "semcom_ros.channel_node", "semcom_server": "semcom_ros.server_node",
-         "semcom_policy": "semcom_ros.policy_node"}
+NODES = {"image_source": "semcom_ros.nodes.image_source", "semcom_camera": "semcom_ros.nodes.camera",
+         "semcom_channel": "semcom_ros.nodes.channel", "semcom_server": "semcom_ros.nodes.server",
+         "semcom_policy": "semcom_ros.nodes.policy"}
 
 
 def status_kb(pid: int, field: str) -> int:

@@ -50,12 +50,12 @@ from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
-from semcom_ros.camera_node import CameraNode
-from semcom_ros.channel_node import ChannelNode
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.msg_convert import array_to_image
-from semcom_ros.node_common import RELIABLE
-from semcom_ros.server_node import ServerNode
+from semcom_ros.nodes.camera import CameraNode
+from semcom_ros.nodes.channel import ChannelNode
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.nodes.msg_convert import array_to_image
+from semcom_ros.nodes.base import RELIABLE
+from semcom_ros.nodes.server import ServerNode
 
 
 class Timed:
@@ -208,15 +208,15 @@ def main() -> None:
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = ROOT / "test" / "camera_driver.py"
-NODE_MODULES = {"semcom_camera": ["semcom_ros.camera_node", "-p", "viz_rate_hz:=0.0"],
-                "semcom_channel": ["semcom_ros.channel_node", "-p", "snr_db:=20.0"],
-                "semcom_server": ["semcom_ros.server_node"]}
+NODE_MODULES = {"semcom_camera": ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0"],
+                "semcom_channel": ["semcom_ros.nodes.channel", "-p", "snr_db:=20.0"],
+                "semcom_server": ["semcom_ros.nodes.server"]}
 
 
 def relay_main(stage: str, records: int) -> None:
     """A pipeline stage that does no work: same topics, types and sizes, for the transport floor."""
-    from semcom_ros.msg_convert import symbols_to_cloud
-    from semcom_ros.node_common import NEWEST_FRAME, image_qos, run_node
+    from semcom_ros.nodes.msg_convert import symbols_to_cloud
+    from semcom_ros.nodes.base import NEWEST_FRAME, image_qos, run_node
     from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
     from sensor_msgs.msg import PointCloud2
 
@@ -297,7 +297,7 @@ def run_stage_processes(cmds: dict[str, list[str]], watch: Watch, executor, read
 
 
 def main_processes(args) -> None:
-    from semcom_ros.node_common import use_packaged_dds_profile
+    from semcom_ros.nodes.base import use_packaged_dds_profile
 
     use_packaged_dds_profile()
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
@@ -313,9 +313,9 @@ def main_processes(args) -> None:
             "--pool", "20"]
     try:
         # transport floor: relays; records = what the camera sends in configuration S1 (pilots + tokens)
-        from semcom_ros.front_file import resolve_front
+        from semcom_ros.core.bundle import load_bundle
 
-        conf = resolve_front("").get(args.configuration)
+        conf = load_bundle("default").front(4).get(args.configuration)
         records = 4 + int(round(conf.channel_uses / 4)) if conf.channel_uses else 4 + 65
         relay = {f"relay_{s}": [str(Path(__file__).resolve()), "--relay", s, "--records", str(records)]
                  for s in ("camera", "channel", "server")}

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
-from semcom_ros.channels import Channel
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.evaluation import evaluate
-from semcom_ros.merging_vit import MergeSchedule
-from semcom_ros.pipeline import SemanticLink
+from semcom_ros.core.channels import Channel
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.evaluation import evaluate
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.bundle import load_bundle
 
 SNRS = [-10.0, -5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
 
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "snr_table.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    link = SemanticLink.default(args.rate)
+    link = load_bundle("default").link(args.rate)
     data = load_embedded_eval().head(args.limit)
     x, y = link.preprocess(list(data.images)), torch.as_tensor(data.labels)
     rows = []

@@ -8,7 +8,7 @@ from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 
-from semcom_ros.launch_support import require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 
 
 def generate_launch_description():
@@ -37,7 +37,9 @@ def generate_launch_description():
         DeclareLaunchArgument("image_path", default_value="",
                               description="video file (source:=video) or image folder (source:=folder)"),
         DeclareLaunchArgument("camera_index", default_value="0", description="OpenCV camera index (source:=device)"),
-        DeclareLaunchArgument("model", default_value="default", description="'default' or a timm ViT name"),
+        DeclareLaunchArgument("bundle", default_value="default",
+                              description="model bundle folder (semcom-bundle), or 'default' (built in)"),
+        DeclareLaunchArgument("rate", default_value="4", description="JSCC symbols per token, one of the bundle's"),
         require_value("image_path", "source", ("video", "folder"), "file or folder"),
         Node(package="semcom_ros", executable="image_source", name="image_source", namespace=arg("namespace"),
              condition=IfCondition(arg("use_image_source")),
@@ -46,8 +48,8 @@ def generate_launch_description():
              remappings=[("image", camera_topic)],     # compressed: <camera_topic>/compressed
              on_exit=stop_launch_on_failure()),
         Node(package="semcom_ros", executable="camera_node", name="semcom_camera", namespace=arg("namespace"),
-             parameters=[arg("params_file"), {"model": arg("model"), "device": arg("device"),
-                                              "image_transport": arg("image_transport"),
+             parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
+                                              "device": arg("device"), "image_transport": arg("image_transport"),
                                               "image_reliability": arg("image_reliability")}],
              remappings=[("image", camera_topic)],
              on_exit=stop_launch_on_failure()),

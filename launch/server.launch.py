@@ -7,7 +7,7 @@ from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 
-from semcom_ros.launch_support import require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 
 POLICY_MODES = ["snr_table", "max_accuracy_under_cap", "min_cost_above_floor", "lyapunov"]
 SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
@@ -23,7 +23,9 @@ def generate_launch_description():
         DeclareLaunchArgument("params_file", default_value=os.path.join(config, "semcom.yaml"),
                               description="node parameters (YAML); launch arguments below override it"),
         DeclareLaunchArgument("namespace", default_value="", description="namespace for every node and topic"),
-        DeclareLaunchArgument("model", default_value="default", description="'default' or a timm ViT name"),
+        DeclareLaunchArgument("bundle", default_value="default",
+                              description="model bundle folder (semcom-bundle), or 'default' (built in)"),
+        DeclareLaunchArgument("rate", default_value="4", description="JSCC symbols per token, one of the bundle's"),
         DeclareLaunchArgument("device", default_value="cpu", description="server torch device: cpu, cuda or cuda:N"),
         DeclareLaunchArgument("policy_mode", default_value="snr_table", choices=POLICY_MODES,
                               description="how the policy manager maps link SNR to a configuration"),
@@ -39,9 +41,10 @@ def generate_launch_description():
                                               "channel": arg("channel")}],
              on_exit=stop_launch_on_failure()),
         Node(package="semcom_ros", executable="server_node", name="semcom_server", namespace=ns,
-             parameters=[arg("params_file"), {"model": arg("model"), "device": arg("device")}],
+             parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"), "device": arg("device")}],
              on_exit=stop_launch_on_failure()),
         Node(package="semcom_ros", executable="policy_node", name="semcom_policy", namespace=ns,
-             parameters=[arg("params_file"), {"model": arg("model"), "mode": arg("policy_mode")}],
+             parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
+                                              "mode": arg("policy_mode")}],
              on_exit=stop_launch_on_failure()),
     ])

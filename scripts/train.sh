@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Retrain the embedded default model and its JSCC codes from scratch (about 2 h on a 2-core CPU).
-# Installs Debian's dataset-fashion-mnist if it is missing. Writes into semcom_ros/weights and
-# semcom_ros/data; checkpoints to train_work/ so an interrupted run resumes.
-# Extra arguments go to the ViT training (e.g. --epochs 22).
+# Rebuild the built-in bundle from scratch as a new bundle folder (about 2.5 h on a 2-core CPU):
+# ViT on Fashion-MNIST, JSCC codes for rates 2/4/8, the 150-trial Pareto front for rate 4.
+# Installs Debian's dataset-fashion-mnist if it is missing. Usage: scripts/train.sh OUT_BUNDLE
+# (checkpoints go to train_work/ so an interrupted ViT run resumes).
 set -euo pipefail
+out="${1:?usage: scripts/train.sh OUT_BUNDLE}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup_venv.sh"
-cd "$root"
 if [ -z "${SEMCOM_FMNIST_DIR:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -q && $sudo apt-get install -y -q dataset-fashion-mnist
 fi
-.venv/bin/python -m semcom_ros.train_default --epochs 22 --work train_work "$@"
-.venv/bin/python -m semcom_ros.train_jscc --rates 2,4,8 --steps 1500
+bin="$root/.venv/bin"
+"$bin/semcom-train-default" --epochs 22 --work train_work --bundle "$out"
+"$bin/semcom-train-jscc" --bundle "$out" --images fashion-mnist --rates 2,4,8 --steps 1500
+"$bin/semcom-optimize" --bundle "$out" --rate 4 --trials 150 --n-images 1000 --storage "sqlite:///$out/front_study.db"

@@ -20,8 +20,8 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.msg_convert import array_to_compressed, array_to_image
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.nodes.msg_convert import array_to_compressed, array_to_image
 
 
 def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -23,19 +23,18 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
 
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.front_file import resolve_front
-from semcom_ros.merging_vit import MergeSchedule
-from semcom_ros.node_common import RELIABLE
-from semcom_ros.pipeline import SemanticLink
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.nodes.base import RELIABLE
 
 sys.path.insert(0, str(Path(__file__).parent))
 from camera_driver import camera_frame  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
-NODES = {"semcom_camera": ["semcom_ros.camera_node", "-p", "viz_rate_hz:=0.0", "-p", "compile_configurations:=[S1]"],
-         "semcom_channel": ["semcom_ros.channel_node", "-p", "snr_db:=60.0"],
-         "semcom_server": ["semcom_ros.server_node"]}
+NODES = {"semcom_camera": ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0", "-p", "compile_configurations:=[S1]"],
+         "semcom_channel": ["semcom_ros.nodes.channel", "-p", "snr_db:=60.0"],
+         "semcom_server": ["semcom_ros.nodes.server"]}
 
 
 class Watcher(Node):
@@ -120,8 +119,8 @@ def system():
 
 def expected_labels(indices, size=(1024, 768)):
     """What the core says for the same camera frames (noiseless link at the top SNR, configuration S1)."""
-    front = resolve_front("")
-    link = SemanticLink.default(front.rate)
+    link = load_bundle("default").link(4)
+    front = load_bundle("default").front(4)
     conf = front.get("S1")
     link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
     data = load_embedded_eval()
@@ -140,7 +139,7 @@ def test_large_raw_frames_arrive_and_are_classified(system):
     assert len(got) >= 48, f"{len(got)} of 50 frames classified; dead nodes: {system.dead()}"
     labels = {i: int(v["class_id"]) for i, v in got.items()}
     # bgr8 at 1024x768 reaches the model as the core sees it; the camera runs S1 graph-captured, the core eager
-    assert system.watcher.status["semcom_camera"]["compiled"] == resolve_front("").label("S1")
+    assert system.watcher.status["semcom_camera"]["compiled"] == load_bundle("default").front(4).label("S1")
     assert labels == expected_labels(sorted(got))
 
 
@@ -188,7 +187,7 @@ def test_overload_skips_frames_and_latency_stays_bounded(system):
 
 @pytest.mark.parametrize("device,reason", [("cuda", "no CUDA"), ("tpu", "not a torch device")])
 def test_unavailable_device_is_refused_at_start_up(device, reason):
-    proc = subprocess.run([sys.executable, "-m", "semcom_ros.camera_node", "--ros-args", "-p", f"device:={device}"],
+    proc = subprocess.run([sys.executable, "-m", "semcom_ros.nodes.camera", "--ros-args", "-p", f"device:={device}"],
                           capture_output=True, timeout=120, env=dict(os.environ))
     assert proc.returncode == 1
     err = proc.stderr.decode()

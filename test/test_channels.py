@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from semcom_ros.channels import Channel, complex_normal, noise_variance, power_normalize
+from semcom_ros.core.channels import Channel, complex_normal, noise_variance, power_normalize
 
 
 def frames(b=64, k=2000, seed=0):
@@ -84,8 +84,8 @@ def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
     """The emulator node's numpy channel: same noise power and fading statistics as channels.propagate."""
     import numpy as np
 
-    from semcom_ros import numpy_channel
-    from semcom_ros.channels import propagate
+    from semcom_ros.core import numpy_channel
+    from semcom_ros.core.channels import propagate
 
     rng, g = np.random.default_rng(1), torch.Generator().manual_seed(1)
     x = np.exp(1j * np.linspace(0, 6.28, 400)).astype(np.complex64)       # unit power
@@ -107,7 +107,7 @@ def test_channel_emulator_node_runs_without_torch():
     import subprocess
     import sys
 
-    code = ("import sys; import semcom_ros.channel_node; "
+    code = ("import sys; import semcom_ros.nodes.channel; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False", out.stdout + out.stderr

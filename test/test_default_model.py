@@ -7,14 +7,21 @@ import numpy as np
 import pytest
 import torch
 
-from semcom_ros.channels import Channel
-from semcom_ros.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
-from semcom_ros.eval_cli import main as eval_main
-from semcom_ros.evaluation import evaluate
-from semcom_ros.merging_vit import MergeSchedule
-from semcom_ros.models import (CheckpointError, build_default_vit, default_weights_path, load_model,
-                               load_state_dict_safely, load_weights)
-from semcom_ros.pipeline import JSCC_RATES, SemanticLink
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.channels import Channel
+from semcom_ros.core.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
+from semcom_ros.core.evaluation import evaluate
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.models import CheckpointError, build_model, load_state_dict_safely, load_weights
+from semcom_ros.tools.evaluate import main as eval_main
+
+DEFAULT = load_bundle("default")
+JSCC_RATES = DEFAULT.rates
+WEIGHTS = DEFAULT.path / "model.safetensors"
+
+
+def default_vit():
+    return build_model(DEFAULT.architecture, DEFAULT.model_kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +31,7 @@ def eval_set():
 
 @pytest.fixture(scope="module")
 def links():
-    return {m: SemanticLink.default(m) for m in JSCC_RATES}
+    return {m: DEFAULT.link(m) for m in JSCC_RATES}
 
 
 @pytest.fixture(scope="module")
@@ -91,30 +98,32 @@ def test_loading_refuses_pickled_objects(tmp_path):
 def test_missing_and_mismatched_weights_are_named(tmp_path):
     from safetensors.torch import save_file
 
-    state = load_state_dict_safely(default_weights_path())
+    state = load_state_dict_safely(WEIGHTS)
     broken = dict(state)
     broken.pop("head.weight")
     broken["pos_embed"] = torch.zeros(1, 10, 128)
     path = tmp_path / "broken.safetensors"
     save_file(broken, str(path))
     with pytest.raises(CheckpointError) as err:
-        load_weights(build_default_vit(), load_state_dict_safely(path), str(path))
+        load_weights(default_vit(), load_state_dict_safely(path), str(path))
     assert "head.weight" in str(err.value) and "pos_embed" in str(err.value)
     with pytest.raises(CheckpointError, match="does not exist"):
-        load_model("default", checkpoint=tmp_path / "nothing.safetensors")
+        load_state_dict_safely(tmp_path / "nothing.safetensors")
 
 
 def test_plain_tensor_checkpoints_load_with_weights_only(tmp_path):
-    state = load_state_dict_safely(default_weights_path())
+    state = load_state_dict_safely(WEIGHTS)
     path = tmp_path / "plain.pt"
-    torch.save({"state_dict": state}, path)
-    loaded = load_model("default", checkpoint=path)
-    assert torch.equal(loaded.model.head.weight, state["head.weight"])
+    for wrapped in ({"state_dict": state}, {"model": state, "epoch": 3}, {f"module.{k}": v for k, v in state.items()}):
+        torch.save(wrapped, path)
+        model = default_vit()
+        load_weights(model, load_state_dict_safely(path), str(path))
+        assert torch.equal(model.head.weight, state["head.weight"])
 
 
 def test_unknown_model_name_is_a_clear_error():
-    with pytest.raises(ValueError, match="unknown model"):
-        load_model("no_such_vit_42")
+    with pytest.raises(ValueError, match="no_such_vit_42"):
+        build_model("no_such_vit_42")
 
 
 def test_idx_reader(tmp_path):
@@ -130,9 +139,7 @@ def test_idx_reader(tmp_path):
 
 
 def test_eval_cli_runs_a_named_configuration(capsys):
-    from semcom_ros.front_file import resolve_front
-
-    conf = resolve_front("").get("S2")
+    conf = DEFAULT.front(4).get("S2")
     assert eval_main(["--policy", "S2", "--limit", "100", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["schedule"]["ratios"] == conf.ratios and report["policy"] == "S2"
@@ -140,18 +147,19 @@ def test_eval_cli_runs_a_named_configuration(capsys):
 
 def test_eval_cli_reports_and_plots(tmp_path, capsys):
     png = tmp_path / "acc.png"
-    assert eval_main(["--uniform", "0.2", "--snr-sweep", "0:20:10", "--limit", "200", "--channel", "rayleigh",
+    assert eval_main(["--uniform", "0.2", "--snr-sweep", "-10:20:10", "--limit", "200", "--channel", "rayleigh",
                       "--csi", "pilot", "--plot", str(png), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n_images"] == 200
-    assert set(report["accuracy_by_snr"]) == {"0.0", "10.0", "20.0"}
+    assert set(report["accuracy_by_snr"]) == {"-10.0", "0.0", "10.0", "20.0"}     # typed as the help says
     assert 0 < report["gmacs"] and report["channel_uses"] > 0 and 0 < report["compression_ratio"] < 1
     assert png.stat().st_size > 1000 and png.read_bytes()[:4] == b"\x89PNG"
 
 
 @pytest.mark.parametrize("argv,msg", [
     (["--snr-sweep", "10:0:5"], "A <= B"),
-    (["--rate", "3"], "no shipped JSCC"),
+    (["--rate", "3"], "no JSCC code for rate 3"),
+    (["--bundle", "/nonexistent/b"], "is not a bundle"),
     (["--ratios", "0.1,0.1"], "6 blocks"),
     (["--policy", "S7"], "unknown configuration 'S7'"),
     (["--policy", "S1", "--uniform", "0.1"], "--policy replaces"),

@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from semcom_ros.inspect_cli import main
+from semcom_ros.tools.inspect_model import main
 
 
 def test_inspect_json_reports_tokens_and_macs(capsys):
@@ -22,7 +22,7 @@ def test_inspect_rejects_a_bad_schedule(capsys):
 
 
 def test_inspect_console_script_runs_as_a_process():
-    out = subprocess.run([sys.executable, "-m", "semcom_ros.inspect_cli", "--model", "vit_tiny_patch16_224",
+    out = subprocess.run([sys.executable, "-m", "semcom_ros.tools.inspect_model", "--model", "vit_tiny_patch16_224",
                           "--thresholds", ",".join(["0.9"] * 12), "--json"],
                          capture_output=True, text=True, timeout=300, check=True)
     report = json.loads(out.stdout)
@@ -31,7 +31,7 @@ def test_inspect_console_script_runs_as_a_process():
 
 
 def test_clis_refuse_a_missing_device_before_any_work(capsys):
-    from semcom_ros.eval_cli import main as eval_main
+    from semcom_ros.tools.evaluate import main as eval_main
 
     assert main(["--model", "vit_tiny_patch16_224", "--device", "cuda", "--json"]) == 2
     assert "no CUDA" in capsys.readouterr().err
@@ -40,7 +40,7 @@ def test_clis_refuse_a_missing_device_before_any_work(capsys):
 
 
 def test_eval_runs_on_the_cpu_device(capsys):
-    from semcom_ros.eval_cli import main as eval_main
+    from semcom_ros.tools.evaluate import main as eval_main
 
     assert eval_main(["--device", "cpu", "--limit", "50", "--snr", "20", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from semcom_ros.channels import CHANNELS
-from semcom_ros.image_source_node import SOURCES
-from semcom_ros.msg_convert import IMAGE_TRANSPORTS
-from semcom_ros.node_common import RELIABILITIES
-from semcom_ros.policies import POLICY_MODES
-from semcom_ros.snr_profiles import PROFILES
+from semcom_ros.core.channels import CHANNELS
+from semcom_ros.core.frame_sources import SOURCES
+from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
+from semcom_ros.nodes.base import RELIABILITIES
+from semcom_ros.core.policies import POLICY_MODES
+from semcom_ros.core.snr_profiles import PROFILES
 
 ROOT = Path(__file__).parent.parent
 LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))
@@ -26,16 +26,21 @@ CLOSED_SETS = {"policy_mode": POLICY_MODES, "snr_profile": PROFILES, "channel": 
 
 def entry_points() -> dict[str, str]:
     """console script -> module, from setup.py."""
-    return dict(re.findall(r'"(\w[\w-]*) = semcom_ros\.(\w+):main"', (ROOT / "setup.py").read_text()))
+    return dict(re.findall(r'"(\w[\w-]*) = semcom_ros\.([\w.]+):main"', (ROOT / "setup.py").read_text()))
 
 
 def node_declares(module: str) -> tuple[str, set[str]]:
     """The node name a module's node class passes to rclpy and the parameters it declares."""
-    src = (ROOT / "semcom_ros" / f"{module}.py").read_text()
+    src = (ROOT / "semcom_ros" / (module.replace(".", "/") + ".py")).read_text()
     name = re.search(r'super\(\).__init__\("(\w+)"', src).group(1)
     params = set(re.findall(r'self\.param\("(\w+)"', src))
-    if "declare_link(self)" in src:
-        params |= set(re.findall(r'node\.param\("(\w+)"', (ROOT / "semcom_ros" / "node_common.py").read_text()))
+    base = (ROOT / "semcom_ros" / "nodes" / "base.py").read_text()
+    helpers = {helper: set(re.findall(r'node\.param\("(\w+)"', body))
+               for helper, body in re.findall(r"\ndef (declare_\w+)\(node.*?\n(.*?)(?=\n\S)", base, re.S)}
+    helpers["declare_link"] |= helpers["declare_bundle"]            # declare_link calls declare_bundle
+    for helper, declared in helpers.items():
+        if f"{helper}(self)" in src:
+            params |= declared
     return name, params
 
 

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import Image
 
-from semcom_ros.merge_viz import render_partition
-from semcom_ros.msg_convert import MessageError, array_to_image, cloud_to_symbols, image_to_array, symbols_to_cloud
-from semcom_ros.snr_profiles import SnrProfile, load_trace
+from semcom_ros.core.merge_viz import render_partition
+from semcom_ros.core.snr_profiles import SnrProfile, load_trace
+from semcom_ros.nodes.msg_convert import (MessageError, array_to_image, cloud_to_symbols, image_to_array,
+                                          symbols_to_cloud)
 
 RGB = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
 
@@ -118,7 +119,7 @@ def test_snr_profiles(tmp_path):
 def test_frame_sources_read_folders_and_videos(tmp_path):
     import cv2
 
-    from semcom_ros.image_source_node import FrameSource
+    from semcom_ros.core.frame_sources import FrameSource
 
     frames = [np.full((24, 32, 3), v, np.uint8) for v in (40, 200)]
     for i, f in enumerate(frames):

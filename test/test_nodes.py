@@ -17,17 +17,16 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import Float32, String
 
-from semcom_ros.camera_node import CameraNode
-from semcom_ros.channel_node import ChannelNode
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.front_file import resolve_front
-from semcom_ros.image_source_node import ImageSourceNode
-from semcom_ros.merging_vit import MergeSchedule
-from semcom_ros.msg_convert import array_to_image, symbols_to_cloud
-from semcom_ros.node_common import LATCHED, RELIABLE
-from semcom_ros.pipeline import SemanticLink
-from semcom_ros.policy_node import PolicyNode
-from semcom_ros.server_node import ServerNode
+from semcom_ros.nodes.camera import CameraNode
+from semcom_ros.nodes.channel import ChannelNode
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.nodes.image_source import ImageSourceNode
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.nodes.msg_convert import array_to_image, symbols_to_cloud
+from semcom_ros.nodes.base import LATCHED, RELIABLE
+from semcom_ros.nodes.policy import PolicyNode
+from semcom_ros.nodes.server import ServerNode
 
 
 @pytest.fixture
@@ -79,8 +78,8 @@ def direct_labels(frames: dict):
 
     ``frames`` maps frame index -> configuration name the server reported for it.
     """
-    front = resolve_front("")
-    link = SemanticLink.default(front.rate)
+    front = load_bundle("default").front(4)
+    link = load_bundle("default").link(front.rate)
     data = load_embedded_eval()
     out = {}
     for i, name in frames.items():
@@ -106,7 +105,8 @@ def test_pipeline_in_process_matches_the_core(ros):
         key = (msg.header.stamp.sec, msg.header.stamp.nanosec)
         values = Observer.values(msg)
         assert values["configuration_id"] in obs.configs
-        assert values["configuration"] == resolve_front("").label(values["configuration_id"])   # "S1 (p02)"
+        # "S1 (p02)"
+        assert values["configuration"] == load_bundle("default").front(4).label(values["configuration_id"])
         assert int(values["channel_uses"]) == 4 * int(values["tokens"])
         assert float(values["latency_s"]) >= 0
         got[obs.truth[key]] = int(values["class_id"])
@@ -127,7 +127,7 @@ def test_snr_step_switches_configuration_and_camera_applies_it(ros):
     source = ImageSourceNode(parameter_overrides=params(rate_hz=5.0))
     for n in (obs, camera, policy, channel, source, ServerNode()):
         ros.add_node(n)
-    front = resolve_front("")
+    front = load_bundle("default").front(4)
     low, high = front.get("S1").name, front.get("S3").name
     assert spin_until(ros, lambda: camera.active == low and len(obs.results) >= 2, 60)
     assert spin_until(ros, lambda: camera.active == high, 60)
@@ -145,7 +145,7 @@ def test_parameters_change_at_run_time_and_bad_values_are_rejected(ros):
     camera = CameraNode(parameter_overrides=params(viz_rate_hz=0.0))
     policy = PolicyNode()
     channel = ChannelNode()
-    front = resolve_front("")
+    front = load_bundle("default").front(4)
     ok = camera.set_parameters(params(configuration="S2"))[0]
     assert ok.successful and camera.active == front.get("S2").name
     bad = camera.set_parameters(params(configuration="warp9"))[0]
@@ -228,10 +228,10 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
 def test_pipeline_across_processes():
     env = dict(os.environ)
     procs = []
-    cmds = [["semcom_ros.image_source_node", "-p", "rate_hz:=2.0"],
-            ["semcom_ros.camera_node", "-p", "viz_rate_hz:=0.0"],
-            ["semcom_ros.channel_node", "-p", "snr_db:=60.0"],
-            ["semcom_ros.server_node"], ["semcom_ros.policy_node"]]
+    cmds = [["semcom_ros.nodes.image_source", "-p", "rate_hz:=2.0"],
+            ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0"],
+            ["semcom_ros.nodes.channel", "-p", "snr_db:=60.0"],
+            ["semcom_ros.nodes.server"], ["semcom_ros.nodes.policy"]]
     rclpy.init()
     obs = Observer()
     executor = SingleThreadedExecutor()
@@ -257,10 +257,10 @@ def test_pipeline_across_processes():
 
 
 @pytest.mark.parametrize("module,args,reason", [
-    ("semcom_ros.policy_node", ["mode:=bogus"], "bogus"),
-    ("semcom_ros.channel_node", ["profile:=csv"], "csv"),
-    ("semcom_ros.image_source_node", ["source:=folder", "path:=/nonexistent"], "no images in folder"),
-    ("semcom_ros.camera_node", ["compile_configurations:=[warp9]"], "unknown configuration 'warp9'"),
+    ("semcom_ros.nodes.policy", ["mode:=bogus"], "bogus"),
+    ("semcom_ros.nodes.channel", ["profile:=csv"], "csv"),
+    ("semcom_ros.nodes.image_source", ["source:=folder", "path:=/nonexistent"], "no images in folder"),
+    ("semcom_ros.nodes.camera", ["compile_configurations:=[warp9]"], "unknown configuration 'warp9'"),
 ])
 def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
     ros_args = [a for arg in args for a in ("-p", arg)]

@@ -4,14 +4,13 @@ import json
 import pytest
 import torch
 
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.evaluation import evaluate
-from semcom_ros.front_file import load_front
-from semcom_ros.merging_vit import MergeSchedule
-from semcom_ros.optimize_cli import UNIFORM_RATIOS, main
-from semcom_ros.pareto import dominates, hypervolume_2d
-from semcom_ros.pipeline import SemanticLink
-from semcom_ros.resources import config_path
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.evaluation import evaluate
+from semcom_ros.core.front_file import load_front
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.tools.optimize import UNIFORM_RATIOS, main
+from semcom_ros.core.pareto import dominates, hypervolume_2d
+from semcom_ros.core.bundle import load_bundle
 
 
 def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
@@ -40,8 +39,8 @@ def test_optimizer_rejects_bad_objectives(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def shipped():
-    front = load_front(config_path("front_default.yaml"))
-    link = SemanticLink.default(front.rate)
+    front = load_bundle("default").front(4)
+    link = load_bundle("default").link(front.rate)
     data = load_embedded_eval()
     n = front.raw["study"]["search_images"]
     x = link.preprocess(list(data.images[:n]))

@@ -1,8 +1,8 @@
 """Runtime policies on a hand-made front."""
 import pytest
 
-from semcom_ros.front_file import parse_front
-from semcom_ros.policies import ConstraintPolicy, LyapunovPolicy, SnrTablePolicy, make_policy
+from semcom_ros.core.front_file import parse_front
+from semcom_ros.core.policies import ConstraintPolicy, LyapunovPolicy, SnrTablePolicy, make_policy
 
 FRONT = parse_front({
     "format": 1, "model": "default", "rate": 4, "depth": 2,

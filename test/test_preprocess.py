@@ -4,8 +4,11 @@ import numpy as np
 import timm
 import torch
 
-from semcom_ros.datasets import load_embedded_eval
-from semcom_ros.models import fmnist_preprocess, load_model
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.models import data_config, make_preprocess
+
+fmnist_preprocess = make_preprocess(load_bundle("default").preprocess_config)
 
 
 def test_default_model_sees_the_centre_square_of_a_4_3_frame():
@@ -24,11 +27,11 @@ def extents(mask: torch.Tensor) -> tuple[int, int]:
 
 
 def test_timm_preprocessing_keeps_a_circle_round():
-    loaded = load_model("vit_tiny_patch16_224")
+    preprocess = make_preprocess(data_config(timm.create_model("vit_tiny_patch16_224", pretrained=False)))
     for h, w in ((480, 640), (1080, 1920), (640, 480)):
         frame = np.zeros((h, w, 3), np.uint8)
         cv2.circle(frame, (w // 2, h // 2), min(h, w) // 3, (255, 255, 255), -1)
-        x = loaded.preprocess(frame)
+        x = preprocess(frame)
         assert x.shape == (3, 224, 224)
         height, width = extents(x[0] > 0)
         assert abs(height - width) <= 2, (h, w, height, width)      # squashing would make it an ellipse
@@ -36,11 +39,16 @@ def test_timm_preprocessing_keeps_a_circle_round():
 
 
 def test_timm_squash_mode_is_honoured():
-    model = timm.create_model("vit_tiny_patch16_224", pretrained=False)
-    model.pretrained_cfg = {**model.pretrained_cfg, "crop_mode": "squash"}
-    from semcom_ros.models import _timm_preprocess
-
+    cfg = {**data_config(timm.create_model("vit_tiny_patch16_224", pretrained=False)), "crop_mode": "squash"}
     frame = np.zeros((480, 640, 3), np.uint8)
     cv2.circle(frame, (320, 240), 160, (255, 255, 255), -1)
-    height, width = extents(_timm_preprocess(model)(frame)[0] > 0)
+    height, width = extents(make_preprocess(cfg)(frame)[0] > 0)
     assert width < 0.85 * height        # the data config asked for squashing: the circle becomes an ellipse
+
+
+def test_grey_padded_input_matches_the_training_layout():
+    """The built-in bundle's 28 px items land zero-padded in the 32 px input, as train_default feeds them."""
+    from semcom_ros.tools.train_default import to_tensor
+
+    items = load_embedded_eval().images[:5]
+    assert torch.allclose(torch.stack([fmnist_preprocess(i) for i in items]), to_tensor(items), atol=1e-6)

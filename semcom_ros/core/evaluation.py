@@ -10,8 +10,8 @@ import torch
 
 from .channels import Channel
 from .datasets import ImageSet
+from .link import SemanticLink
 from .merging_vit import MergeSchedule
-from .pipeline import SemanticLink
 
 
 @dataclass
@@ -38,12 +38,14 @@ def preprocess_set(link: SemanticLink, data: ImageSet) -> torch.Tensor:
 
 @torch.no_grad()
 def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule: MergeSchedule,
-             snrs: Sequence[float] = (), channel: Channel | None = None, batch: int = 250,
+             snrs: Sequence[float] = (), channel: Channel | None = None, batch: int | None = None,
              seed: int = 0) -> EvalResult:
     """Run every image once through the edge and decode it once per SNR."""
     link.schedule = schedule
     if schedule.thresholds is not None:
         batch = 1
+    elif batch is None:      # about 16k tokens per batch: 250 images of 64 patches, 80 of 196
+        batch = max(8, 16000 // link.shape.num_patches)
     channel = channel or Channel("awgn")
     gen = torch.Generator().manual_seed(seed)
     correct, correct_snr = 0, {float(s): 0 for s in snrs}

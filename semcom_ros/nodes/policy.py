@@ -12,9 +12,8 @@ import math
 
 from std_msgs.msg import Float32, String
 
-from .front_file import FrontFileError, resolve_front
-from .node_common import LATCHED, RELIABLE, SemcomNode, guarded, now_s, run_node
-from .policies import COSTS, POLICY_MODES, make_policy
+from ..core.policies import COSTS, POLICY_MODES, make_policy
+from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle, guarded, now_s, run_node
 
 POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
                  "accuracy_floor", "budget", "v", "cost")
@@ -23,8 +22,6 @@ POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db"
 class PolicyNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_policy", **kwargs)
-        self.param("model", "default", "model whose installed front is used when front_file is ''", read_only=True)
-        self.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)")
         self.param("mode", "snr_table", "how the link SNR picks a configuration: snr_table (SNR thresholds -> "
                    "configurations), max_accuracy_under_cap, min_cost_above_floor (predicted accuracy at the "
                    "current SNR against a cost cap / accuracy floor) or lyapunov (long-term channel-use budget)",
@@ -38,7 +35,7 @@ class PolicyNode(SemcomNode):
         self.param("budget", 200.0, "lyapunov: long-term mean channel uses per frame", lo=1e-6, hi=1e9)
         self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
-        self.front = resolve_front(self.p("front_file"), self.p("model"))
+        self.front = declare_bundle(self).front(self.p("rate"))
         self.policy = self.build()
         self.active = ""
         self.last_snr = math.nan
@@ -47,32 +44,28 @@ class PolicyNode(SemcomNode):
         first = self.front.get("S1").name if self.front.operating_points.get("S1") else self.front.names[0]
         self.publish(first)
 
-    def build(self, front=None, **override):
+    def build(self, **override):
         get = lambda k: override.get(k, self.p(k))  # noqa: E731
         snrs, confs = list(get("table_snr_db")), list(get("table_configurations"))
         if len(snrs) != len(confs):
             raise ValueError(f"table_snr_db has {len(snrs)} entries, table_configurations {len(confs)}")
         if not all(math.isfinite(s) for s in snrs):
             raise ValueError("table_snr_db must be finite")
-        return make_policy(front or self.front, get("mode"), table=list(zip(snrs, confs)),
+        return make_policy(self.front, get("mode"), table=list(zip(snrs, confs)),
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
                            gmacs_cap=get("gmacs_cap"), accuracy_floor=get("accuracy_floor"), budget=get("budget"),
                            v=get("v"), cost=get("cost"))
 
     def validate_parameter(self, name, value):
         try:
-            if name == "front_file":
-                self.build(front=resolve_front(value, self.p("model")))
-            elif name in POLICY_PARAMS:
+            if name in POLICY_PARAMS:
                 self.build(**{**{k: v for k, v in self.incoming.items() if k in POLICY_PARAMS}, name: value})
-        except (ValueError, KeyError, TypeError, FrontFileError) as exc:
+        except (ValueError, KeyError, TypeError) as exc:
             return f"{name}={value!r}: {exc.args[0] if exc.args else exc}"
         return None
 
     def on_parameters_changed(self, names):
-        if "front_file" in names:
-            self.front = resolve_front(self.p("front_file"), self.p("model"))
-        if names & (set(POLICY_PARAMS) | {"front_file"}):
+        if names & set(POLICY_PARAMS):
             self.policy = self.build()
             self.counters["policy_rebuilds"] += 1
 

@@ -22,12 +22,12 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 from std_msgs.msg import Float32
 
-from .camera_node import CameraNode
-from .channel_node import ChannelNode
-from .image_source_node import ImageSourceNode
-from .node_common import RELIABLE, use_packaged_dds_profile
-from .policy_node import PolicyNode
-from .server_node import ServerNode
+from ..nodes.base import RELIABLE, use_packaged_dds_profile
+from ..nodes.camera import CameraNode
+from ..nodes.channel import ChannelNode
+from ..nodes.image_source import ImageSourceNode
+from ..nodes.policy import PolicyNode
+from ..nodes.server import ServerNode
 
 ROW = "{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>8}  {tokens:>6}  {gmacs:>8}  {ok:>3}  {acc:6.1%}  {lat:7.1f}"
 HEADER = "  t(s)  SNR dB  est dB    config  tokens     GMACs  ok?  run.acc  lat(ms)"
@@ -70,7 +70,7 @@ class Monitor(Node):
 
 
 def write_report(rows: list[dict], out: Path, args) -> dict:
-    from .front_plots import pyplot
+    from .plots import pyplot
 
     plt = pyplot()
     out.mkdir(parents=True, exist_ok=True)

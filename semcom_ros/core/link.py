@@ -8,8 +8,6 @@ proportional attention and size-weighted pooling still work on the server.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 
 import torch
 
@@ -17,25 +15,7 @@ from .channels import Channel
 from .jscc import JSCC
 from .macs import VitShape, gmacs
 from .merging_vit import MergeSchedule, apply_merging
-from .models import DEFAULT_MODEL, CheckpointError, LoadedModel, load_state_dict_safely, load_weights
-
-JSCC_RATES = (2, 4, 8)          # complex symbols per token shipped for the default model
-
-
-def default_jscc_path(symbols_per_token: int) -> Path:
-    return Path(str(resources.files("semcom_ros") / "weights" / f"jscc_default_m{symbols_per_token}.safetensors"))
-
-
-def load_jscc(dim: int, symbols_per_token: int, path: str | Path | None = None) -> JSCC:
-    """A JSCC pair from ``path``, or the one shipped for the default model at this rate."""
-    if path is None:
-        path = default_jscc_path(symbols_per_token)
-        if not path.exists():
-            raise CheckpointError(f"no shipped JSCC for {symbols_per_token} symbols/token ({path.name}); "
-                                  f"shipped rates: {JSCC_RATES}")
-    jscc = JSCC(dim, symbols_per_token)
-    load_weights(jscc, load_state_dict_safely(path), str(path))
-    return jscc.eval()
+from .models import LoadedModel
 
 
 @dataclass
@@ -73,14 +53,6 @@ class SemanticLink:
         if self.jscc is not None:
             self.jscc.to(self.device)
         return self
-
-    @classmethod
-    def default(cls, symbols_per_token: int | None = 4, model_name: str = DEFAULT_MODEL) -> "SemanticLink":
-        from .models import load_model
-
-        loaded = load_model(model_name)
-        jscc = load_jscc(loaded.model.embed_dim, symbols_per_token) if symbols_per_token else None
-        return cls(loaded, jscc)
 
     @property
     def schedule(self) -> MergeSchedule:

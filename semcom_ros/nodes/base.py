@@ -54,7 +54,7 @@ def use_packaged_dds_profile() -> str | None:
     rmw = os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
     if not rmw.startswith("rmw_fastrtps") or os.environ.get(DDS_PROFILE_VARIABLE):
         return os.environ.get(DDS_PROFILE_VARIABLE)
-    from .resources import config_path
+    from ..core.resources import config_path
 
     try:
         os.environ[DDS_PROFILE_VARIABLE] = str(config_path("fastdds.xml"))
@@ -204,34 +204,32 @@ class SemcomNode(Node):
         self._diag_pub.publish(msg)
 
 
-def declare_link(node: SemcomNode):
-    """Model, JSCC and front-file parameters shared by the camera and server nodes; load them."""
-    from .front_file import resolve_front
-    from .models import load_model
-    from .pipeline import SemanticLink, load_jscc
+def declare_bundle(node: SemcomNode):
+    """The ``bundle`` and ``rate`` parameters every pipeline node shares; the bundle, loaded and checked."""
+    from ..core.bundle import load_bundle
 
-    node.param("model", "default", "'default' or a timm ViT name", read_only=True)
-    node.param("checkpoint", "", "local weights (.safetensors) for the model", read_only=True)
-    node.param("pretrained", False, "timm models: download pretrained weights", read_only=True)
-    node.param("rate", 4, "JSCC complex symbols per token", lo=1, hi=64, read_only=True)
-    node.param("jscc_path", "", "JSCC weights for a non-default model", read_only=True)
-    node.param("front_file", "", "Pareto front YAML ('' = the one installed for the model)", read_only=True)
+    node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
+               read_only=True)
+    node.param("rate", 4, "JSCC complex symbols per token; one of the bundle's rates", lo=1, hi=64, read_only=True)
+    bundle = load_bundle(node.p("bundle"))
+    if bundle.front_rates and node.p("rate") not in bundle.front_rates:
+        node.get_logger().warning(f"bundle {bundle.name} has no front for rate {node.p('rate')}; using the one "
+                                  f"for rate {bundle.front(node.p('rate')).rate} (its accuracy figures are for it)")
+    return bundle
+
+
+def declare_link(node: SemcomNode):
+    """Bundle, rate, device and threads for the camera and server nodes; the link and front they use."""
+    import torch
+
+    bundle = declare_bundle(node)
     node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
                read_only=True)
     node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked at start-up)", read_only=True)
-    import torch
-
-    from .models import torch_device
-
-    device = torch_device(node.p("device"))   # no CUDA: refuse now, not at the first frame
     torch.set_num_threads(node.p("threads"))
-    loaded = load_model(node.p("model"), pretrained=node.p("pretrained"), checkpoint=node.p("checkpoint") or None)
-    link = SemanticLink(loaded, load_jscc(loaded.model.embed_dim, node.p("rate"), node.p("jscc_path") or None))
-    link.to(device)
-    front = resolve_front(node.p("front_file"), node.p("model"))
-    if front.depth != link.depth:
-        raise ValueError(f"front file is for {front.depth} blocks, model {node.p('model')} has {link.depth}")
-    return link, front
+    link = bundle.link(node.p("rate"), node.p("device"))      # no CUDA: refused now, not at the first frame
+    front = bundle.front(node.p("rate"), link.depth, link.model.patch_embed.num_patches)
+    return bundle, link, front
 
 
 def guarded(counter: str) -> Callable:

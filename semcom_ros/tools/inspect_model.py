@@ -1,7 +1,11 @@
 """semcom-inspect: run one real image through a merging ViT and report tokens and MACs.
 
-    semcom-inspect --model default --uniform 0.2 --json
+    semcom-inspect --uniform 0.2 --json                      (the built-in bundle)
+    semcom-inspect --bundle my_bundle --image photo.jpg --json
     semcom-inspect --model vit_base_patch16_224 --ratios 0.1,0.1,... --image photo.jpg --json
+
+``--model`` looks at any timm ViT without a bundle (random weights unless
+``--pretrained``, timm's own preprocessing).
 """
 from __future__ import annotations
 
@@ -12,16 +16,17 @@ import sys
 import numpy as np
 import torch
 
-from .cli_common import add_model_args, add_schedule_args, schedule_from_args
-from .macs import VitShape, gmacs
-from .merging_vit import apply_merging
-from .models import DEFAULT_MODEL, load_model, torch_device
+from ..core.bundle import BUILTIN, load_bundle
+from ..core.macs import VitShape, gmacs
+from ..core.merging_vit import apply_merging
+from ..core.models import LoadedModel, build_model, data_config, imagenet_classes, make_preprocess, torch_device
+from .cli_common import add_runtime_args, add_schedule_args, parse_args, schedule_from_args
 
 
-def sample_image(model_name: str) -> tuple[np.ndarray, str]:
-    """A real picture that needs no download: a Fashion-MNIST test image or a photo."""
-    if model_name == DEFAULT_MODEL:
-        from .datasets import load_embedded_eval
+def sample_image(grey: bool) -> tuple[np.ndarray, str]:
+    """A real picture that needs no download: a Fashion-MNIST test image for grey models, else a photo."""
+    if grey:
+        from ..core.datasets import load_embedded_eval
 
         data = load_embedded_eval()
         return data.images[0], f"embedded eval image 0 ({data.class_names[data.labels[0]]})"
@@ -42,21 +47,32 @@ def read_image(path: str) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def timm_model(name: str, pretrained: bool) -> LoadedModel:
+    model = build_model(name, pretrained=pretrained)
+    classes = imagenet_classes() if model.num_classes == 1000 else tuple(str(i) for i in range(model.num_classes))
+    return LoadedModel(name, model, make_preprocess(data_config(model)), classes)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_args(ap)
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--bundle", default=BUILTIN, help="model bundle folder, or 'default' (built in)")
+    which.add_argument("--model", help="any timm ViT name instead of a bundle")
+    ap.add_argument("--pretrained", action="store_true", help="--model: download timm's pretrained weights")
+    add_runtime_args(ap)
     add_schedule_args(ap)
     ap.add_argument("--image", help="image file (default: a built-in real image)")
     ap.add_argument("--topk", type=int, default=5)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
-    args = ap.parse_args(argv)
+    args = parse_args(ap, argv)
     torch.set_num_threads(args.threads)
     try:
         device = torch_device(args.device)
-        loaded = load_model(args.model, pretrained=args.pretrained, checkpoint=args.checkpoint)
+        loaded = timm_model(args.model, args.pretrained) if args.model else load_bundle(args.bundle).load_model()
         model = apply_merging(loaded.model).to(device)
         model.merge_schedule = schedule_from_args(args, len(model.blocks))
-        image, image_name = (read_image(args.image), args.image) if args.image else sample_image(args.model)
+        grey = model.patch_embed.proj.in_channels == 1
+        image, image_name = (read_image(args.image), args.image) if args.image else sample_image(grey)
     except (ValueError, TypeError, RuntimeError, OSError) as exc:
         print(f"semcom-inspect: error: {exc}", file=sys.stderr)
         return 2
@@ -67,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     top = probs.topk(min(args.topk, probs.numel()))
     sched = model.merge_schedule
     report = {
-        "model": args.model, "image": image_name,
+        "model": loaded.name, "image": image_name,
         "schedule": {"ratios": sched.ratios, "thresholds": sched.thresholds, "mode": sched.mode,
                      "prop_attn": sched.prop_attn},
         "num_patches": shape.num_patches, "tokens_per_layer": tokens,

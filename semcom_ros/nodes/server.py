@@ -15,16 +15,16 @@ from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from .channels import equalize, estimate_from_pilots
+from ..core.channels import equalize, estimate_from_pilots
+from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, declare_link, guarded, run_node
 from .msg_convert import MessageError, cloud_to_symbols
-from .node_common import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, declare_link, guarded, run_node
 
 
 class ServerNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_server", **kwargs)
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
-        self.link, self.front = declare_link(self)
+        self.bundle, self.link, self.front = declare_link(self)
         self.last = {}
         self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
         self.label_pub = self.create_publisher(String, "label", RELIABLE)

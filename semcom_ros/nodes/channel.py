@@ -11,10 +11,10 @@ import numpy as np
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32
 
-from .numpy_channel import CHANNELS, propagate
+from ..core.numpy_channel import CHANNELS, propagate
+from ..core.snr_profiles import PROFILES, SnrProfile
+from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, run_node, wall
 from .msg_convert import MessageError, cloud_to_symbols, symbols_to_cloud
-from .node_common import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, run_node, wall
-from .snr_profiles import PROFILES, SnrProfile
 
 
 class ChannelNode(SemcomNode):

@@ -21,13 +21,13 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image, PointCloud2
 from std_msgs.msg import String
 
-from .channels import with_pilots
-from .merge_viz import render_partition
-from .merging_vit import MergeSchedule
+from ..core.channels import with_pilots
+from ..core.merge_viz import render_partition
+from ..core.merging_vit import MergeSchedule
+from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, SemcomNode, SequenceGaps, declare_link, guarded, image_qos,
+                   now_s, run_node)
 from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
                           image_to_array, symbols_to_cloud)
-from .node_common import (LATCHED, NEWEST_FRAME, RELIABILITIES, SemcomNode, SequenceGaps, declare_link, guarded,
-                          image_qos, now_s, run_node)
 
 
 class CameraNode(SemcomNode):
@@ -44,7 +44,7 @@ class CameraNode(SemcomNode):
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.param("compile_configurations", [""], "configurations (names or S1/S2/S3) whose edge is graph-captured "
                    "with torch.compile at start-up (seconds each); the others run eager", read_only=True)
-        self.link, self.front = declare_link(self)
+        self.bundle, self.link, self.front = declare_link(self)
         self.active = ""
         self.compiled = self.compile_configurations([c for c in self.p("compile_configurations") if c])
         self.apply_configuration(self.p("configuration"))
@@ -57,7 +57,8 @@ class CameraNode(SemcomNode):
         self.image_sub = None
         self.subscribe_images()
         self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
-        self.get_logger().info(f"edge ready: {self.p('model')} on {self.link.device}, {self.p('rate')} symbols/token, "
+        self.get_logger().info(f"edge ready: bundle {self.bundle.name} on {self.link.device}, "
+                               f"{self.p('rate')} symbols/token, "
                                f"configuration {self.front.label(self.active)}, images from "
                                f"{self.image_sub.topic_name} ({self.p('image_transport')}, "
                                f"{self.p('image_reliability')}, {converter_name()} image converter)")

@@ -1,7 +1,7 @@
 """semcom-eval: accuracy of a merge schedule, noiseless and through JSCC + channel.
 
-    semcom-eval --model default --uniform 0.2 --snr-sweep -10:25:5 --channel rayleigh --json
-    semcom-eval --model default --snr 10 --limit 500 --plot acc.png
+    semcom-eval --uniform 0.2 --snr-sweep -10:25:5 --channel rayleigh --json
+    semcom-eval --bundle my_bundle --images my_images/ --policy S2 --snr 10 --plot acc.png
 """
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import json
 import sys
 
 import numpy as np
-import torch
 
-from .channels import CHANNELS, CSI_MODES, Channel
-from .cli_common import add_model_args, add_schedule_args, build_link, load_images, schedule_from_args
-from .evaluation import evaluate
-from .front_file import resolve_front
-from .merging_vit import MergeSchedule
-from .models import CheckpointError
+from ..core.bundle import BundleError
+from ..core.channels import CHANNELS, CSI_MODES, Channel
+from ..core.evaluation import evaluate
+from ..core.merging_vit import MergeSchedule
+from ..core.models import CheckpointError
+from .cli_common import (add_bundle_args, add_images_arg, add_schedule_args, load_images, open_bundle, parse_args,
+                         schedule_from_args)
 
 
 def snr_list(args) -> list[float]:
@@ -33,7 +33,7 @@ def snr_list(args) -> list[float]:
 
 
 def plot_accuracy(path: str, snrs, curves: dict[str, dict], title: str) -> None:
-    from .front_plots import finish, pyplot
+    from .plots import finish, pyplot
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -45,45 +45,42 @@ def plot_accuracy(path: str, snrs, curves: dict[str, dict], title: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_model_args(ap)
+    add_bundle_args(ap)
     add_schedule_args(ap)
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--snr", type=float, help="one SNR in dB")
     g.add_argument("--snr-sweep", help="A:B:STEP in dB, inclusive")
     ap.add_argument("--channel", choices=CHANNELS, default="awgn")
     ap.add_argument("--csi", choices=CSI_MODES, default="known", help="equalise with true or pilot-estimated h")
-    ap.add_argument("--policy", help="a configuration of the front file by name (p03, or S1/S2/S3)")
-    ap.add_argument("--front", default="", help="front file for --policy (default: the installed one)")
-    ap.add_argument("--rate", type=int, default=4, help="complex symbols per token (JSCC)")
-    ap.add_argument("--jscc", help="JSCC weights (.safetensors) for a non-default model")
-    ap.add_argument("--images", help="ImageFolder path (default: the embedded evaluation set)")
+    ap.add_argument("--policy", help="a configuration of the bundle's front by name (p03, or S1/S2/S3)")
+    add_images_arg(ap)
     ap.add_argument("--limit", type=int, help="evaluate only the first N images")
     ap.add_argument("--seed", type=int, default=0, help="channel noise seed")
     ap.add_argument("--plot", help="write accuracy vs SNR as PNG")
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    args = parse_args(ap, argv)
     try:
         snrs = snr_list(args)
-        link = build_link(args)
+        bundle = open_bundle(args)
+        link = bundle.link(args.rate, args.device)
         schedule = schedule_from_args(args, link.depth)
         if args.policy:
             if args.ratios or args.uniform is not None or args.thresholds:
                 raise ValueError("--policy replaces --ratios/--uniform/--thresholds: give one")
-            conf = resolve_front(args.front, args.model).get(args.policy)
+            conf = bundle.front(args.rate, link.depth).get(args.policy)
             schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=args.merge_mode,
                                      prop_attn=args.prop_attn).validate(link.depth)
         x, y = load_images(args, link)
         channel = Channel(args.channel, args.csi)
-    except (ValueError, TypeError, OSError, KeyError, CheckpointError) as exc:
+    except (ValueError, TypeError, OSError, KeyError, CheckpointError, BundleError) as exc:
         print(f"semcom-eval: error: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
         return 2
     res = evaluate(link, x, y, schedule, snrs, channel, seed=args.seed).as_dict()
-    report = {"model": args.model, "policy": args.policy, "channel": args.channel, "csi": args.csi, "rate": args.rate,
+    report = {"bundle": bundle.name, "policy": args.policy, "channel": args.channel, "csi": args.csi, "rate": args.rate,
               "schedule": {"ratios": schedule.ratios, "thresholds": schedule.thresholds, "mode": schedule.mode},
               **res, "compression_ratio": round(res["channel_uses"] / link.input_values(), 4)}
     if args.plot and snrs:
-        plot_accuracy(args.plot, snrs, {"schedule": res}, f"{args.model}, {args.channel}, m={args.rate}")
+        plot_accuracy(args.plot, snrs, {"schedule": res}, f"{bundle.name}, {args.channel}, m={args.rate}")
     if args.json:
         print(json.dumps(report))
     else:

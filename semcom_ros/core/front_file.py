@@ -1,6 +1,6 @@
 """The Pareto front file: what the offline optimiser writes and the runtime reads.
 
-YAML, one per model. ``load_front`` checks every field and names the first
+YAML, one per bundle and rate. ``load_front`` checks every field and names the first
 problem it finds (file, path inside it, what was expected), so a broken or
 hand-edited file fails loudly at start-up instead of mid-mission.
 """
@@ -153,16 +153,3 @@ def load_front(path: str | Path) -> Front:
 def save_front(data: dict, path: str | Path) -> None:
     parse_front(data, str(path))           # never write a file the runtime would refuse
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))
-
-
-def resolve_front(path: str, model: str = "default") -> Front:
-    """The front file at ``path``, or the one installed for ``model`` when ``path`` is empty."""
-    if not path:
-        from .resources import config_path
-
-        try:
-            path = config_path(f"front_{model}.yaml")
-        except FileNotFoundError as exc:
-            raise FrontFileError(f"no front file installed for model {model!r}: run semcom-optimize "
-                                 "and pass its output as front_file") from exc
-    return load_front(path)

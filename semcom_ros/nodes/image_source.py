@@ -7,70 +7,12 @@ With ``transport: compressed`` it publishes ``sensor_msgs/CompressedImage`` on
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 
+from ..core.frame_sources import SOURCES, FrameSource
+from .base import RELIABILITIES, RELIABLE, SemcomNode, guarded, image_qos, run_node
 from .msg_convert import COMPRESSED_FORMATS, IMAGE_TRANSPORTS, array_to_compressed, array_to_image
-from .node_common import RELIABILITIES, RELIABLE, SemcomNode, guarded, image_qos, run_node
-
-SOURCES = ("embedded", "device", "video", "folder")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff")
-
-
-class FrameSource:
-    """Iterates frames (RGB or grey uint8) and labels (or None) from one of SOURCES."""
-
-    def __init__(self, kind: str, path: str = "", device: int = 0, loop: bool = True):
-        import cv2
-
-        self.kind, self.loop, self.index = kind, loop, 0
-        self.class_names: tuple[str, ...] = ()
-        self.cap = None
-        if kind == "embedded":
-            from .datasets import load_embedded_eval
-
-            data = load_embedded_eval()
-            self.frames, self.labels, self.class_names = data.images, data.labels, data.class_names
-        elif kind == "folder":
-            files = sorted(p for p in Path(path).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
-                raise ValueError(f"no images in folder {path!r}")
-            self.frames, self.labels = files, None
-        elif kind in ("device", "video"):
-            self.cap = cv2.VideoCapture(device if kind == "device" else path)
-            if not self.cap.isOpened():
-                raise ValueError(f"cannot open {kind} {device if kind == 'device' else path!r}")
-        else:
-            raise ValueError(f"unknown source {kind!r}; use one of {SOURCES}")
-
-    def next(self) -> tuple[np.ndarray, int | None] | None:
-        import cv2
-
-        if self.cap is not None:
-            ok, bgr = self.cap.read()
-            if not ok and self.loop and self.kind == "video":
-                self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-                ok, bgr = self.cap.read()
-            return (cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None) if ok else None
-        if self.index >= len(self.frames):
-            if not self.loop:
-                return None
-            self.index = 0
-        i = self.index
-        self.index += 1
-        if self.kind == "folder":
-            bgr = cv2.imread(str(self.frames[i]), cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise ValueError(f"cannot read {self.frames[i]}")
-            return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None
-        return self.frames[i], int(self.labels[i])
-
-    def close(self) -> None:
-        if self.cap is not None:
-            self.cap.release()
 
 
 class ImageSourceNode(SemcomNode):

@@ -39,6 +39,17 @@ class ImageSet:
             return self
         return ImageSet(self.images[:n], self.labels[:n], self.class_names)
 
+    def relabel(self, class_names: tuple[str, ...]) -> "ImageSet":
+        """Labels as indices into ``class_names`` (a model's), matched by name."""
+        if tuple(class_names) == self.class_names:
+            return self
+        unknown = [n for n in self.class_names if n not in class_names]
+        if unknown:
+            raise ValueError(f"image classes {unknown[:5]} are not among the model's classes "
+                             f"({', '.join(class_names[:10])}{' ...' if len(class_names) > 10 else ''})")
+        index = np.array([class_names.index(n) for n in self.class_names], dtype=np.int64)
+        return ImageSet(self.images, index[self.labels], tuple(class_names))
+
 
 def _read_idx(path: Path) -> np.ndarray:
     """Read one IDX file (the MNIST container format), gzipped or not."""
@@ -99,5 +110,7 @@ def load_image_folder(root: str | Path, limit: int | None = None) -> ImageSet:
     if not images:
         raise ValueError(f"{root}: no readable images")
     order = np.random.default_rng(0).permutation(len(images))[:limit]
-    return ImageSet(np.array([images[i] for i in order], dtype=object),
-                    np.asarray(labels)[order], tuple(classes))
+    held = np.empty(len(order), dtype=object)       # one array per image: sizes may differ
+    for k, i in enumerate(order):
+        held[k] = images[i]
+    return ImageSet(held, np.asarray(labels)[order], tuple(classes))

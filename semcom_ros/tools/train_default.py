@@ -1,10 +1,12 @@
-"""Train the embedded default ViT on Fashion-MNIST (CPU, resumable).
+"""semcom-train-default: train the built-in bundle's ViT on Fashion-MNIST (CPU, resumable).
 
-    python -m semcom_ros.train_default --epochs 14 --out semcom_ros/weights
+    semcom-train-default --epochs 22 --bundle my_default
 
 Checkpoints after every epoch to ``--work`` so an interrupted run resumes.
-At the end it writes ``fmnist_vit.safetensors``, the embedded evaluation
-set and a model card with the measured test accuracy.
+At the end it writes a new bundle holding the model, its preprocessing, the
+class names and a card entry with the measured test accuracy; JSCC codes and
+the front come next (semcom-train-jscc, semcom-optimize). ``--embedded-eval``
+also writes the evaluation images the package embeds.
 """
 from __future__ import annotations
 
@@ -19,14 +21,23 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .datasets import EMBEDDED_EVAL_FILE, load_fashion_mnist
-from .models import DEFAULT_ARCH, DEFAULT_WEIGHTS, FMNIST_MEAN, FMNIST_STD, build_default_vit
+from ..core.bundle import BundleError, card_entry, new_bundle
+from ..core.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+from ..core.models import build_model
 
 EMBEDDED_EVAL_SIZE = 3000   # first test images, shipped with the package
+ARCHITECTURE = "vit_tiny_patch16_224"
+# 32x32 grey input, 4x4 patches -> 64 tokens + class token, 6 blocks of width 128
+DEFAULT_ARCH = dict(img_size=32, patch_size=4, in_chans=1, num_classes=10,
+                    embed_dim=128, depth=6, num_heads=4, mlp_ratio=4.0)
+FMNIST_MEAN, FMNIST_STD = 0.2860, 0.3530
+# 28 px Fashion-MNIST items zero-padded into the 32 px input, as in training
+PREPROCESS = {"input_size": [1, 32, 32], "interpolation": "bicubic", "mean": [FMNIST_MEAN], "std": [FMNIST_STD],
+              "crop_pct": 1.0, "crop_mode": "center", "pad": 2}
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """uint8 Nx28x28 -> normalised Nx1x32x32 (zero-padded like fmnist_preprocess)."""
+    """uint8 Nx28x28 -> normalised Nx1x32x32 (zero-padded as PREPROCESS says)."""
     x = torch.from_numpy(np.pad(images, ((0, 0), (2, 2), (2, 2)))).float().div_(255.0)
     return ((x - FMNIST_MEAN) / FMNIST_STD).unsqueeze(1)
 
@@ -61,9 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, default=Path("train_work"), help="checkpoint folder")
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "weights")
+    ap.add_argument("--bundle", type=Path, required=True, help="new bundle folder to write")
+    ap.add_argument("--embedded-eval", type=Path, default=None,
+                    help="also write the first 3000 test images here (.npz, as the package embeds them)")
     ap.add_argument("--limit-train", type=int, default=None, help="use only N training images (smoke runs)")
     args = ap.parse_args(argv)
+    if (args.bundle / "bundle.yaml").exists():
+        raise SystemExit(f"semcom-train-default: error: {args.bundle} already holds a bundle")
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -71,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     xtr, ytr = to_tensor(train.images[:args.limit_train]), torch.from_numpy(train.labels[:args.limit_train])
     xte, yte = to_tensor(test.images), torch.from_numpy(test.labels)
 
-    model = build_default_vit()
+    model = build_model(ARCHITECTURE, DEFAULT_ARCH)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(ytr) / args.batch)
     total, warmup = args.epochs * steps_per_epoch, steps_per_epoch
@@ -112,24 +127,21 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def export(model, xte, yte, test_images, test_labels, args) -> None:
-    from safetensors.torch import save_file
-
-    args.out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(args.out / DEFAULT_WEIGHTS))
-    data_dir = args.out.parent / "data"
-    data_dir.mkdir(exist_ok=True)
-    np.savez_compressed(data_dir / EMBEDDED_EVAL_FILE, images=test_images[:EMBEDDED_EVAL_SIZE],
-                        labels=test_labels[:EMBEDDED_EVAL_SIZE].astype(np.uint8))
     acc_full = accuracy(model, xte, yte)
     acc_embedded = accuracy(model, xte[:EMBEDDED_EVAL_SIZE], yte[:EMBEDDED_EVAL_SIZE])
-    card = {"architecture": "timm VisionTransformer", **DEFAULT_ARCH,
-            "data": "Fashion-MNIST (Debian dataset-fashion-mnist), 60000 train images, 28x28 zero-padded to 32x32",
-            "command": f"python -m semcom_ros.train_default --epochs {args.epochs} --batch {args.batch} "
-                       f"--lr {args.lr} --weight-decay {args.weight_decay} --seed {args.seed}",
-            "test_accuracy_10k": round(acc_full, 4), "embedded_eval_accuracy": round(acc_embedded, 4),
-            "embedded_eval": f"first {EMBEDDED_EVAL_SIZE} Fashion-MNIST test images"}
-    (args.out / "MODEL_CARD.json").write_text(json.dumps(card, indent=2) + "\n")
-    print(json.dumps(card))
+    entry = card_entry("model", data="Fashion-MNIST (Debian dataset-fashion-mnist), 60000 train images, "
+                       "28x28 zero-padded to 32x32",
+                       measured={"test_accuracy_10k": round(acc_full, 4),
+                                 "embedded_eval_accuracy": round(acc_embedded, 4)})
+    try:
+        new_bundle(args.bundle, ARCHITECTURE, DEFAULT_ARCH, PREPROCESS, list(FASHION_MNIST_CLASSES),
+                   model.state_dict(), entry)
+    except BundleError as exc:
+        raise SystemExit(f"semcom-train-default: error: {exc}") from exc
+    if args.embedded_eval:
+        np.savez_compressed(args.embedded_eval, images=test_images[:EMBEDDED_EVAL_SIZE],
+                            labels=test_labels[:EMBEDDED_EVAL_SIZE].astype(np.uint8))
+    print(json.dumps({"bundle": str(args.bundle), **entry}))
 
 
 if __name__ == "__main__":

@@ -17,12 +17,16 @@ SNR_RANGE_DB = (-10.0, 25.0)
 class JSCC(nn.Module):
     """Token encoder d -> m complex symbols and decoder back to token space."""
 
-    def __init__(self, dim: int, symbols_per_token: int, hidden: int | None = None):
+    def __init__(self, dim: int, symbols_per_token: int, hidden: int | None = None,
+                 snr_range_db: tuple[float, float] = SNR_RANGE_DB):
         super().__init__()
         if symbols_per_token < 1:
             raise ValueError("symbols_per_token must be >= 1")
+        if not snr_range_db[0] < snr_range_db[1]:
+            raise ValueError(f"SNR range must be (low, high) with low < high, got {snr_range_db}")
         hidden = hidden or 2 * dim
         self.dim, self.m = dim, symbols_per_token
+        self.snr_range_db = (float(snr_range_db[0]), float(snr_range_db[1]))   # what the decoder was trained on
         # fixed feature standardisation, set from data before training
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer("std", torch.ones(dim))
@@ -46,7 +50,7 @@ class JSCC(nn.Module):
         """(B, N*m) received complex symbols (+ per-frame SNR in dB) -> (B, N, d) tokens."""
         b = symbols.shape[0]
         feats = torch.view_as_real(symbols.to(torch.complex64)).reshape(b, -1, 2 * self.m)
-        lo, hi = SNR_RANGE_DB
+        lo, hi = self.snr_range_db
         snr = ((torch.as_tensor(snr_db, dtype=feats.dtype).reshape(-1).expand(b).clamp(lo, hi) - lo) / (hi - lo))
         snr = snr[:, None, None].expand(-1, feats.shape[1], 1)
         return self.decoder(torch.cat([feats, snr], dim=-1)) * self.std + self.mean

@@ -1,0 +1,351 @@
+"""A bundle: everything one deployment needs, in one folder, checked as a whole.
+
+    my_bundle/
+      bundle.yaml            manifest: model, preprocessing, class names, JSCC codes, fronts, card
+      model.safetensors      classifier weights
+      jscc_m4.safetensors    one JSCC pair per rate (complex symbols per token)
+      front_m4.yaml          Pareto front made for that rate
+
+Nodes and tools take one bundle (a folder path, or ``default`` for the one
+shipped inside the package) so model, codes and front cannot disagree.
+Every tool that adds a part records how it was made in the card.
+"""
+from __future__ import annotations
+
+import datetime
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+FORMAT_VERSION = 1
+MANIFEST = "bundle.yaml"
+BUILTIN = "default"
+MODEL_FILE = "model.safetensors"
+
+
+class BundleError(ValueError):
+    """A bundle that cannot be used, with what exactly is wrong."""
+
+
+def builtin_path() -> Path:
+    return Path(str(resources.files("semcom_ros") / "bundles" / BUILTIN))
+
+
+def jscc_filename(rate: int) -> str:
+    return f"jscc_m{rate}.safetensors"
+
+
+def front_filename(rate: int) -> str:
+    return f"front_m{rate}.yaml"
+
+
+def card_entry(step: str, **fields) -> dict:
+    """One line of the card: what was done, when, by which command, with what result."""
+    return {"step": step, "date": datetime.date.today().isoformat(),
+            "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:]), **fields}
+
+
+@dataclass
+class Bundle:
+    path: Path
+    manifest: dict
+
+    # --- what it holds -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("name") or self.path.name)
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.path.resolve() == builtin_path().resolve()
+
+    @property
+    def architecture(self) -> str:
+        return self.manifest["model"]["architecture"]
+
+    @property
+    def model_kwargs(self) -> dict:
+        return dict(self.manifest["model"].get("kwargs") or {})
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.manifest["class_names"])
+
+    @property
+    def preprocess_config(self) -> dict:
+        return dict(self.manifest["preprocess"])
+
+    @property
+    def rates(self) -> list[int]:
+        return sorted(self.manifest.get("jscc") or {})
+
+    @property
+    def front_rates(self) -> list[int]:
+        return sorted(self.manifest.get("fronts") or {})
+
+    @property
+    def card(self) -> list[dict]:
+        return list(self.manifest.get("card") or [])
+
+    def jscc_entry(self, rate: int) -> dict:
+        codes = self.manifest.get("jscc") or {}
+        if rate not in codes:
+            raise BundleError(f"bundle {self.name} has no JSCC code for rate {rate} (symbols per token); "
+                              f"it has {self.rates or 'none'}: train one with semcom-train-jscc --bundle "
+                              f"{self.path} --rates {rate}")
+        return codes[rate]
+
+    def missing(self) -> list[str]:
+        """What a deployment still needs from this bundle (empty: complete)."""
+        out = []
+        if not self.rates:
+            out.append("JSCC code (semcom-train-jscc)")
+        if not self.front_rates:
+            out.append("Pareto front (semcom-optimize)")
+        return out
+
+    # --- loading the parts ---------------------------------------------------------------------
+    def load_model(self):
+        """The classifier with its weights, preprocessing and class names."""
+        from .models import LoadedModel, build_model, load_state_dict_safely, load_weights, make_preprocess
+
+        model = build_model(self.architecture, self.model_kwargs)
+        weights = self.path / self.manifest["model"].get("weights", MODEL_FILE)
+        load_weights(model, load_state_dict_safely(weights), str(weights))
+        self._check_model(model)
+        return LoadedModel(self.name, model, make_preprocess(self.preprocess_config), self.class_names)
+
+    def _check_model(self, model) -> None:
+        classes = getattr(model, "num_classes", None)
+        if classes != len(self.class_names):
+            raise BundleError(f"bundle {self.name}: the model has {classes} classes but "
+                              f"class_names lists {len(self.class_names)}")
+        pe = getattr(model, "patch_embed", None)
+        if pe is not None:
+            want = [pe.proj.in_channels, *pe.img_size]
+            if list(self.preprocess_config["input_size"]) != want:
+                raise BundleError(f"bundle {self.name}: preprocess.input_size {self.preprocess_config['input_size']}"
+                                  f" but the model takes {want}")
+
+    def load_jscc(self, rate: int, dim: int):
+        """The JSCC pair for ``rate``, checked against the model width."""
+        from .jscc import JSCC
+        from .models import load_state_dict_safely, load_weights
+
+        entry = self.jscc_entry(rate)
+        path = self.path / entry["file"]
+        state = load_state_dict_safely(path)
+        found_dim, found_m = state["encoder.0.weight"].shape[1], state["encoder.2.weight"].shape[0] // 2
+        if found_dim != dim or found_m != rate:
+            raise BundleError(f"bundle {self.name}: {entry['file']} codes {found_dim}-wide tokens into {found_m} "
+                              f"symbols, the model's tokens are {dim} wide and the rate is {rate}")
+        code = JSCC(dim, rate, hidden=state["encoder.0.weight"].shape[0], snr_range_db=tuple(entry["snr_range_db"]))
+        load_weights(code, state, str(path))
+        return code.eval()
+
+    def link(self, rate: int | None = None, device: str = "cpu"):
+        """The semantic link: model + the JSCC pair for ``rate`` (None: no JSCC) at its split point."""
+        from .link import SemanticLink
+        from .models import torch_device
+
+        dev = torch_device(device)
+        loaded = self.load_model()
+        if rate is None:
+            return SemanticLink(loaded).to(dev)
+        entry = self.jscc_entry(rate)
+        return SemanticLink(loaded, self.load_jscc(rate, loaded.model.embed_dim), split=entry["split"]).to(dev)
+
+    def front(self, rate: int, depth: int | None = None, tokens: int | None = None):
+        """The Pareto front for ``rate``; checked against depth and token count when given.
+
+        A rate without its own front uses the front of the nearest rate (same
+        merge schedules; its accuracy and channel-use figures are for that rate):
+        ``front.rate`` says which.
+        """
+        from .front_file import FrontFileError, load_front
+
+        if not self.front_rates:
+            raise BundleError(f"bundle {self.name} has no Pareto front yet: run semcom-optimize --bundle {self.path}")
+        use = rate if rate in self.front_rates else min(self.front_rates, key=lambda r: (abs(r - rate), r))
+        path = self.path / self.manifest["fronts"][use]
+        try:
+            front = load_front(path)
+        except FrontFileError as exc:
+            raise BundleError(str(exc)) from exc
+        if depth is not None and front.depth != depth:
+            raise BundleError(f"bundle {self.name}: {path.name} is for {front.depth} blocks, the model has {depth}")
+        made_for = front.raw.get("tokens")
+        if tokens is not None and made_for is not None and made_for != tokens:
+            raise BundleError(f"bundle {self.name}: {path.name} was made for {made_for} patch tokens, "
+                              f"the model makes {tokens}")
+        return front
+
+    def check(self) -> list[str]:
+        """Load every part and report what does not fit (empty: all parts fit)."""
+        problems = []
+        try:
+            loaded = self.load_model()
+        except Exception as exc:  # noqa: BLE001 - report, don't stop, so the user sees everything at once
+            return [f"model: {exc}"]
+        dim, depth = loaded.model.embed_dim, len(loaded.model.blocks)
+        tokens = loaded.model.patch_embed.num_patches
+        for rate in self.rates:
+            try:
+                self.load_jscc(rate, dim)
+                split = self.jscc_entry(rate)["split"]
+                if not 0 < split <= depth:
+                    problems.append(f"JSCC rate {rate}: split {split} outside 1..{depth}")
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"JSCC rate {rate}: {exc}")
+        for rate in self.front_rates:
+            try:
+                self.front(rate, depth, tokens)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"front rate {rate}: {exc}")
+        return problems
+
+    # --- writing parts (tools) -----------------------------------------------------------------
+    def writable(self) -> "Bundle":
+        if self.is_builtin:
+            raise BundleError("the built-in bundle 'default' is read-only: copy it first "
+                              "(semcom-bundle copy default my_bundle) and write into the copy")
+        return self
+
+    def add_card(self, entry: dict) -> None:
+        self.manifest.setdefault("card", []).append(entry)
+
+    def save_jscc(self, rate: int, code, split: int) -> None:
+        from safetensors.torch import save_file
+
+        self.writable()
+        save_file({k: v.contiguous() for k, v in code.state_dict().items()}, str(self.path / jscc_filename(rate)))
+        self.manifest.setdefault("jscc", {})[rate] = {"file": jscc_filename(rate), "split": int(split),
+                                                      "snr_range_db": list(code.snr_range_db)}
+
+    def save_front(self, rate: int, data: dict) -> Path:
+        from .front_file import save_front
+
+        self.writable()
+        path = self.path / front_filename(rate)
+        save_front(data, path)
+        self.manifest.setdefault("fronts", {})[rate] = front_filename(rate)
+        return path
+
+    def save(self) -> None:
+        self.writable()
+        validate_manifest(self.manifest, str(self.path / MANIFEST))
+        text = yaml.safe_dump(self.manifest, sort_keys=False, default_flow_style=None, width=120,
+                              allow_unicode=True)
+        tmp = self.path / (MANIFEST + ".tmp")
+        tmp.write_text(text)
+        tmp.replace(self.path / MANIFEST)
+
+
+def validate_manifest(data, source: str) -> dict:
+    """Check the manifest's shape and name the first problem (where, what was expected)."""
+    if not isinstance(data, dict):
+        raise BundleError(f"{source}: expected a mapping at the top level")
+    if data.get("format") != FORMAT_VERSION:
+        raise BundleError(f"{source}: format {data.get('format')!r}, this version reads {FORMAT_VERSION}")
+    model = data.get("model")
+    if not isinstance(model, dict) or not isinstance(model.get("architecture"), str):
+        raise BundleError(f"{source}: model.architecture (a timm model name) is required")
+    if not isinstance(model.get("kwargs") or {}, dict):
+        raise BundleError(f"{source}: model.kwargs must be a mapping of timm.create_model arguments")
+    pre = data.get("preprocess")
+    if not isinstance(pre, dict):
+        raise BundleError(f"{source}: preprocess (input_size, mean, std, ...) is required")
+    size = pre.get("input_size")
+    if not (isinstance(size, list) and len(size) == 3 and all(isinstance(v, int) and v > 0 for v in size)
+            and size[0] in (1, 3)):
+        raise BundleError(f"{source}: preprocess.input_size must be [channels (1 or 3), height, width]")
+    for key in ("mean", "std"):
+        vals = pre.get(key)
+        if not (isinstance(vals, list) and len(vals) == size[0] and all(isinstance(v, (int, float)) for v in vals)):
+            raise BundleError(f"{source}: preprocess.{key} must list {size[0]} number(s)")
+    if any(v <= 0 for v in pre["std"]):
+        raise BundleError(f"{source}: preprocess.std must be positive")
+    if pre.get("crop_mode", "center") not in ("center", "squash"):
+        raise BundleError(f"{source}: preprocess.crop_mode must be center or squash")
+    if not 0 < float(pre.get("crop_pct", 1.0)) <= 1.0:
+        raise BundleError(f"{source}: preprocess.crop_pct must lie in (0, 1]")
+    pad = pre.get("pad", 0)
+    if not isinstance(pad, int) or pad < 0 or 2 * pad >= min(size[1:]):
+        raise BundleError(f"{source}: preprocess.pad must be a small non-negative integer")
+    names = data.get("class_names")
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        raise BundleError(f"{source}: class_names must be a non-empty list of strings")
+    for rate, entry in (data.get("jscc") or {}).items():
+        where = f"{source}: jscc[{rate}]"
+        if not isinstance(rate, int) or rate < 1:
+            raise BundleError(f"{where}: rates are positive integers (complex symbols per token)")
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            raise BundleError(f"{where}: needs file, split and snr_range_db")
+        if not isinstance(entry.get("split"), int) or entry["split"] < 1:
+            raise BundleError(f"{where}.split: the block after which the edge sends tokens (>= 1)")
+        rng = entry.get("snr_range_db")
+        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, (int, float)) for v in rng)
+                and rng[0] < rng[1]):
+            raise BundleError(f"{where}.snr_range_db: [low, high] in dB")
+    for rate, name in (data.get("fronts") or {}).items():
+        if not isinstance(rate, int) or not isinstance(name, str):
+            raise BundleError(f"{source}: fronts maps a rate to a front file name, got {rate!r}: {name!r}")
+    if not isinstance(data.get("card") or [], list):
+        raise BundleError(f"{source}: card must be a list of entries")
+    return data
+
+
+def load_bundle(spec: str | Path) -> Bundle:
+    """A bundle by folder path, or ``default`` for the built-in one; files named in it must exist."""
+    path = builtin_path() if str(spec) == BUILTIN else Path(spec).expanduser()
+    manifest_path = path / MANIFEST
+    if not manifest_path.is_file():
+        hint = " (create one with semcom-bundle create)" if not path.exists() else ""
+        raise BundleError(f"{path} is not a bundle: no {MANIFEST}{hint}")
+    try:
+        data = yaml.safe_load(manifest_path.read_text())
+    except yaml.YAMLError as exc:
+        raise BundleError(f"{manifest_path}: not valid YAML: {exc}") from exc
+    validate_manifest(data, str(manifest_path))
+    files = [data["model"].get("weights", MODEL_FILE)]
+    files += [e["file"] for e in (data.get("jscc") or {}).values()] + list((data.get("fronts") or {}).values())
+    absent = [f for f in files if not (path / f).is_file()]
+    if absent:
+        raise BundleError(f"bundle {path}: {MANIFEST} names files that are not there: {', '.join(absent)}")
+    return Bundle(path, data)
+
+
+def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dict, class_names: list[str],
+               state: dict, entry: dict) -> Bundle:
+    """Write a bundle holding a classifier only (JSCC codes and fronts come later)."""
+    from safetensors.torch import save_file
+
+    out = Path(out)
+    if (out / MANIFEST).exists():
+        raise BundleError(f"{out} already holds a bundle; choose another folder")
+    out.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in state.items()}, str(out / MODEL_FILE))
+    bundle = Bundle(out, {"format": FORMAT_VERSION, "name": out.name,
+                          "model": {"architecture": architecture, "kwargs": kwargs, "weights": MODEL_FILE},
+                          "preprocess": preprocess, "class_names": list(class_names), "jscc": {}, "fronts": {},
+                          "card": [entry]})
+    bundle.save()
+    return bundle
+
+
+def copy_bundle(src: str | Path, out: str | Path) -> Bundle:
+    """A writable copy of a bundle (e.g. of the built-in one, to retrain its codes)."""
+    source = load_bundle(src)
+    out = Path(out)
+    if out.exists():
+        raise BundleError(f"{out} exists; copy into a new folder")
+    shutil.copytree(source.path, out)
+    copy = load_bundle(out)
+    copy.manifest["name"] = out.name
+    copy.add_card(card_entry("copy", source=str(source.path)))
+    copy.save()
+    return copy
