@@ -46,16 +46,13 @@ import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
-from semcom_ros.nodes.camera import CameraNode
-from semcom_ros.nodes.channel import ChannelNode
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.nodes.msg_convert import array_to_image
 from semcom_ros.nodes.base import RELIABLE
-from semcom_ros.nodes.server import ServerNode
+from semcom_ros.nodes import system
 
 
 class Timed:
@@ -134,12 +131,13 @@ def main() -> None:
         return main_processes(args)
 
     rclpy.init()
-    p = lambda **kw: [Parameter(k, value=v) for k, v in kw.items()]  # noqa: E731
     frames = load_embedded_eval().images
-    camera = CameraNode(parameter_overrides=p(viz_rate_hz=0.0, configuration=args.configuration,
-                                              threads=args.threads))
-    server = ServerNode(parameter_overrides=p(threads=args.threads))
-    nodes = [camera, ChannelNode(parameter_overrides=p(profile="constant", snr_db=20.0)), server]
+    built = system.build({"semcom_camera": {"viz_rate_hz": 0.0, "configuration": args.configuration,
+                                            "threads": args.threads},
+                          "semcom_channel": {"profile": "constant", "snr_db": 20.0},
+                          "semcom_server": {"threads": args.threads}}, system.PIPELINE)
+    camera, server = built["semcom_camera"], built["semcom_server"]
+    nodes = list(built.values())
     driver = Driver(frames)
     executor = SingleThreadedExecutor()
     for n in nodes + [driver]:
@@ -208,9 +206,9 @@ def main() -> None:
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = ROOT / "test" / "camera_driver.py"
-NODE_MODULES = {"semcom_camera": ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0"],
-                "semcom_channel": ["semcom_ros.nodes.channel", "-p", "snr_db:=20.0"],
-                "semcom_server": ["semcom_ros.nodes.server"]}
+NODE_MODULES = {"semcom_camera": [system.NODES["semcom_camera"][0], "-p", "viz_rate_hz:=0.0"],
+                "semcom_channel": [system.NODES["semcom_channel"][0], "-p", "snr_db:=20.0"],
+                "semcom_server": [system.NODES["semcom_server"][0]]}
 
 
 def relay_main(stage: str, records: int) -> None:

@@ -6,15 +6,24 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
-from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import managed, require_value, stop_launch_on_failure
 
 
 def generate_launch_description():
     config = os.path.join(get_package_share_directory("semcom_ros"), "config")
     arg = LaunchConfiguration
     camera_topic = arg("camera_topic")
+    camera = LifecycleNode(package="semcom_ros", executable="camera_node", name="semcom_camera",
+                           namespace=arg("namespace"),
+                           parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
+                                                            "device": arg("device"),
+                                                            "image_transport": arg("image_transport"),
+                                                            "image_reliability": arg("image_reliability"),
+                                                            "autostart": False}],
+                           remappings=[("image", camera_topic)],
+                           on_exit=stop_launch_on_failure())
     return LaunchDescription([
         # Large frames between processes need a bigger Fast DDS shared-memory segment;
         # a profile file the user already set wins.
@@ -40,6 +49,9 @@ def generate_launch_description():
         DeclareLaunchArgument("bundle", default_value="default",
                               description="model bundle folder (semcom-bundle), or 'default' (built in)"),
         DeclareLaunchArgument("rate", default_value="4", description="JSCC symbols per token, one of the bundle's"),
+        DeclareLaunchArgument("autostart", default_value="true", choices=["true", "false"],
+                              description="bring the managed camera/server nodes to active (false: leave them "
+                                          "unconfigured for your lifecycle manager)"),
         require_value("image_path", "source", ("video", "folder"), "file or folder"),
         Node(package="semcom_ros", executable="image_source", name="image_source", namespace=arg("namespace"),
              condition=IfCondition(arg("use_image_source")),
@@ -47,10 +59,5 @@ def generate_launch_description():
                                               "device": arg("camera_index"), "transport": arg("image_transport")}],
              remappings=[("image", camera_topic)],     # compressed: <camera_topic>/compressed
              on_exit=stop_launch_on_failure()),
-        Node(package="semcom_ros", executable="camera_node", name="semcom_camera", namespace=arg("namespace"),
-             parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
-                                              "device": arg("device"), "image_transport": arg("image_transport"),
-                                              "image_reliability": arg("image_reliability")}],
-             remappings=[("image", camera_topic)],
-             on_exit=stop_launch_on_failure()),
+        *managed(camera, arg("autostart")),
     ])

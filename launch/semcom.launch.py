@@ -23,7 +23,8 @@ def generate_launch_description():
     arguments = []
     for name, a in declared.items():
         default = "true" if name == "use_image_source" else a.default_value
-        arguments.append(DeclareLaunchArgument(name, default_value=default, description=a.description,
+        description = a.description.split(" Valid choices are:")[0]     # re-declaring appends them again
+        arguments.append(DeclareLaunchArgument(name, default_value=default, description=description,
                                                choices=a.choices))
     forwarded = [(name, LaunchConfiguration(name)) for name in declared]
     return LaunchDescription([

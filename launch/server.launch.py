@@ -5,9 +5,9 @@ from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
 
-from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import managed, require_value, stop_launch_on_failure
 
 POLICY_MODES = ["snr_table", "max_accuracy_under_cap", "min_cost_above_floor", "lyapunov"]
 SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
@@ -17,6 +17,10 @@ def generate_launch_description():
     config = os.path.join(get_package_share_directory("semcom_ros"), "config")
     arg = LaunchConfiguration
     ns = arg("namespace")
+    server = LifecycleNode(package="semcom_ros", executable="server_node", name="semcom_server", namespace=ns,
+                           parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
+                                                            "device": arg("device"), "autostart": False}],
+                           on_exit=stop_launch_on_failure())
     return LaunchDescription([
         SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", EnvironmentVariable(
             "FASTDDS_DEFAULT_PROFILES_FILE", default_value=os.path.join(config, "fastdds.xml"))),
@@ -27,6 +31,9 @@ def generate_launch_description():
                               description="model bundle folder (semcom-bundle), or 'default' (built in)"),
         DeclareLaunchArgument("rate", default_value="4", description="JSCC symbols per token, one of the bundle's"),
         DeclareLaunchArgument("device", default_value="cpu", description="server torch device: cpu, cuda or cuda:N"),
+        DeclareLaunchArgument("autostart", default_value="true", choices=["true", "false"],
+                              description="bring the managed camera/server nodes to active (false: leave them "
+                                          "unconfigured for your lifecycle manager)"),
         DeclareLaunchArgument("policy_mode", default_value="snr_table", choices=POLICY_MODES,
                               description="how the policy manager maps link SNR to a configuration"),
         DeclareLaunchArgument("snr_profile", default_value="sine", choices=SNR_PROFILES,
@@ -40,9 +47,7 @@ def generate_launch_description():
              parameters=[arg("params_file"), {"profile": arg("snr_profile"), "csv_path": arg("snr_trace"),
                                               "channel": arg("channel")}],
              on_exit=stop_launch_on_failure()),
-        Node(package="semcom_ros", executable="server_node", name="semcom_server", namespace=ns,
-             parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"), "device": arg("device")}],
-             on_exit=stop_launch_on_failure()),
+        *managed(server, arg("autostart")),
         Node(package="semcom_ros", executable="policy_node", name="semcom_policy", namespace=ns,
              parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
                                               "mode": arg("policy_mode")}],

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from semcom_ros.core.channels import CHANNELS
 from semcom_ros.core.frame_sources import SOURCES
@@ -37,15 +38,19 @@ def node_declares(module: str) -> tuple[str, set[str]]:
     base = (ROOT / "semcom_ros" / "nodes" / "base.py").read_text()
     helpers = {helper: set(re.findall(r'node\.param\("(\w+)"', body))
                for helper, body in re.findall(r"\ndef (declare_\w+)\(node.*?\n(.*?)(?=\n\S)", base, re.S)}
-    helpers["declare_link"] |= helpers["declare_bundle"]            # declare_link calls declare_bundle
+    helpers["declare_link_params"] |= helpers["declare_bundle_params"]      # the one calls the other
     for helper, declared in helpers.items():
         if f"{helper}(self)" in src:
             params |= declared
+    if "(ManagedNode)" in src:
+        managed = base[base.index("class ManagedNode"):base.index("\ndef ", base.index("class ManagedNode"))]
+        params |= set(re.findall(r'self\.param\("(\w+)"', managed))
     return name, params
 
 
 def calls(tree, func_name):
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == func_name]
+    names = {func_name, "LifecycleNode"} if func_name == "Node" else {func_name}    # a managed node is a Node too
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) in names]
 
 
 def kw(call, name):
@@ -104,3 +109,61 @@ def test_every_choice_is_usable_from_the_launch_line():
 def test_the_whole_system_launch_forwards_every_argument():
     src = (ROOT / "launch" / "semcom.launch.py").read_text()
     assert "get_launch_arguments()" in src and "edge.launch.py" in src and "server.launch.py" in src
+
+
+def declared_defaults(module: str) -> dict:
+    """name -> default of every parameter a node declares with a literal default."""
+    src = (ROOT / "semcom_ros" / (module.replace(".", "/") + ".py")).read_text()
+    trees = [ast.parse(src)]
+    if "declare_link_params(self)" in src or "declare_bundle_params(self)" in src:
+        trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
+    out = {}
+    for tree in trees:
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "param" and len(n.args) >= 2:
+                out[ast.literal_eval(n.args[0])] = ast.literal_eval(n.args[1])
+    return out
+
+
+def launch_set_parameters() -> dict[str, set[str]]:
+    """node name -> parameters some launch file sets from its arguments."""
+    out: dict[str, set[str]] = {}
+    for path in LAUNCH_FILES:
+        tree = ast.parse(path.read_text())
+        for call in calls(tree, "Node"):
+            for item in kw(call, "parameters").elts:
+                if isinstance(item, ast.Dict):
+                    out.setdefault(literal(kw(call, "name"), tree), set()).update(literal(k, tree) for k in item.keys)
+    return out
+
+
+def test_config_file_equals_the_node_declarations_and_skips_launch_arguments():
+    """Defaults live in the node declarations; the YAML shows them and cannot drift or be silently overridden."""
+    config = yaml.safe_load((ROOT / "config" / "semcom.yaml").read_text())
+    scripts = entry_points()
+    launched = launch_set_parameters()
+    modules = {node_declares(m)[0]: m for s, m in scripts.items() if m.startswith("nodes.")}
+    assert set(config) == set(modules), "one section per node"
+    for node, section in config.items():
+        values = section["ros__parameters"]
+        defaults = declared_defaults(modules[node])
+        for key, value in values.items():
+            assert key in defaults, f"{node}.{key} is not declared"
+            assert value == defaults[key], f"{node}.{key}: YAML {value!r}, node default {defaults[key]!r}"
+        assert not set(values) & launched.get(node, set()), \
+            f"{node}: {set(values) & launched[node]} are set by launch arguments, the YAML value would be ignored"
+
+
+def test_camera_and_server_are_managed_nodes_brought_up_by_the_launch():
+    managed_executables = set()
+    for path in LAUNCH_FILES:
+        tree = ast.parse(path.read_text())
+        for call in calls(tree, "Node"):
+            if call.func.id == "LifecycleNode":
+                managed_executables.add(literal(kw(call, "executable"), tree))
+                params = [item for item in kw(call, "parameters").elts if isinstance(item, ast.Dict)]
+                assert any(literal(k, tree) == "autostart" and literal(v, tree) is False
+                           for d in params for k, v in zip(d.keys, d.values)), "the launch drives the transitions"
+        if "LifecycleNode(" in path.read_text():
+            assert "managed(" in path.read_text(), f"{path.name}: lifecycle nodes must be brought up"
+    assert managed_executables == {"camera_node", "server_node"}

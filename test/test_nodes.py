@@ -1,6 +1,5 @@
 """The ROS 2 nodes with real rclpy: pipeline, policy switching, parameters, malformed input."""
 import math
-import os
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from semcom_ros.nodes.msg_convert import array_to_image, symbols_to_cloud
 from semcom_ros.nodes.base import LATCHED, RELIABLE
 from semcom_ros.nodes.policy import PolicyNode
 from semcom_ros.nodes.server import ServerNode
+from semcom_ros.nodes import system
 
 
 @pytest.fixture
@@ -93,10 +93,8 @@ def direct_labels(frames: dict):
 
 def test_pipeline_in_process_matches_the_core(ros):
     obs = Observer()
-    nodes = [ImageSourceNode(parameter_overrides=params(rate_hz=4.0, max_frames=8)),
-             CameraNode(parameter_overrides=params(viz_rate_hz=10.0)),
-             ChannelNode(parameter_overrides=params(snr_db=60.0)),
-             ServerNode(), PolicyNode(), obs]
+    nodes = [*system.build({"image_source": {"rate_hz": 4.0, "max_frames": 8}, "semcom_camera": {"viz_rate_hz": 10.0},
+                            "semcom_channel": {"snr_db": 60.0}}).values(), obs]
     for n in nodes:
         ros.add_node(n)
     assert spin_until(ros, lambda: len(obs.results) >= 6, 120)
@@ -226,20 +224,15 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
 
 
 def test_pipeline_across_processes():
-    env = dict(os.environ)
     procs = []
-    cmds = [["semcom_ros.nodes.image_source", "-p", "rate_hz:=2.0"],
-            ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0"],
-            ["semcom_ros.nodes.channel", "-p", "snr_db:=60.0"],
-            ["semcom_ros.nodes.server"], ["semcom_ros.nodes.policy"]]
     rclpy.init()
     obs = Observer()
     executor = SingleThreadedExecutor()
     executor.add_node(obs)
     try:
-        for mod, *args in cmds:
-            procs.append(subprocess.Popen([sys.executable, "-m", mod, "--ros-args", *args], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        procs = list(system.spawn({"image_source": {"rate_hz": 2.0}, "semcom_camera": {"viz_rate_hz": 0.0},
+                                   "semcom_channel": {"snr_db": 60.0}}, names=tuple(system.NODES),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).values())
         assert spin_until(executor, lambda: len(obs.results) >= 3, 180), \
             [p.stderr.read(2000) if p.poll() is not None else "running" for p in procs]
         stamped = [(obs.truth[(m.header.stamp.sec, m.header.stamp.nanosec)], Observer.values(m))

@@ -13,6 +13,7 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNodeMixin, TransitionCallbackReturn
 from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -180,14 +181,18 @@ class SemcomNode(Node):
             self.count_error("parameter_apply_errors", f"applying {[p.name for p in params]}: {exc}")
 
     # --- counters and diagnostics
-    def count_error(self, counter: str, message: str) -> None:
+    def count_error(self, counter: str, message: str, severe: bool = False) -> None:
         self.counters[counter] += 1
         self._last_errors[counter] = message
         self._error_times[counter] = time.monotonic()
-        self.get_logger().warning(message, throttle_duration_sec=2.0)
+        log = self.get_logger()
+        (log.error if severe else log.warning)(message, throttle_duration_sec=2.0)
 
     def diagnostic_values(self) -> dict[str, Any]:
         """Extra key/values for this node's /diagnostics status."""
+        return {}
+
+    def lifecycle_values(self) -> dict[str, Any]:
         return {}
 
     def publish_diagnostics(self) -> None:
@@ -197,20 +202,92 @@ class SemcomNode(Node):
                   if time.monotonic() - t <= self.WARN_WINDOW_S]
         status.level = DiagnosticStatus.WARN if recent else DiagnosticStatus.OK
         status.message = "; ".join(recent) if recent else "ok"
-        values = {**self.counters, **self.diagnostic_values()}
+        if getattr(self, "failure", ""):          # a managed node that could not configure
+            status.level, status.message = DiagnosticStatus.ERROR, f"unconfigured: {self.failure}"
+        values = {**self.counters, **self.lifecycle_values(), **self.diagnostic_values()}
         status.values = [KeyValue(key=str(k), value=str(v)) for k, v in values.items()]
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
 
 
-def declare_bundle(node: SemcomNode):
-    """The ``bundle`` and ``rate`` parameters every pipeline node shares; the bundle, loaded and checked."""
-    from ..core.bundle import load_bundle
+class ManagedNode(LifecycleNodeMixin, SemcomNode):
+    """A lifecycle (managed) node: configure loads, activate subscribes, deactivate unsubscribes, cleanup frees.
 
+    Subclasses implement ``configure``, ``activate``, ``deactivate`` and ``cleanup``.
+    A configure that fails leaves the node unconfigured with the reason logged,
+    counted and on /diagnostics, so it can be fixed and configured again. With
+    ``autostart`` (the default, for ``ros2 run`` and scripts) the node configures
+    and activates itself when built and a failure stops it; the launch files set
+    it false and drive the transitions as a lifecycle manager would.
+    """
+
+    def __init__(self, name: str, **kwargs):
+        SemcomNode.__init__(self, name, **kwargs)
+        LifecycleNodeMixin.__init__(self)
+        self.failure = ""
+        self.param("autostart", True, "configure and activate at start-up; false: wait for lifecycle "
+                   "transitions (ros2 lifecycle set <node> configure|activate)", read_only=True)
+
+    def start(self) -> None:
+        """Configure and activate now; raise with the reason if configuring fails."""
+        if self.p("autostart"):
+            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
+                raise RuntimeError(self.failure)
+            self.trigger_activate()
+
+    @property
+    def state(self) -> str:
+        return self._state_machine.current_state[1]
+
+    def configure(self) -> None: ...
+    def activate(self) -> None: ...
+    def deactivate(self) -> None: ...
+    def cleanup(self) -> None: ...
+
+    def on_configure(self, state) -> TransitionCallbackReturn:
+        try:
+            self.configure()
+        except Exception as exc:  # noqa: BLE001 - any reason the parts do not load: report it, stay unconfigured
+            self.failure = str(exc)
+            self.count_error("configure_failures", f"cannot configure: {exc}", severe=True)
+            self.cleanup()
+            return TransitionCallbackReturn.FAILURE
+        self.failure = ""
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state) -> TransitionCallbackReturn:
+        self.activate()
+        return super().on_activate(state)
+
+    def on_deactivate(self, state) -> TransitionCallbackReturn:
+        self.deactivate()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state) -> TransitionCallbackReturn:
+        self.cleanup()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state) -> TransitionCallbackReturn:
+        self.deactivate()
+        self.cleanup()
+        return TransitionCallbackReturn.SUCCESS
+
+    def lifecycle_values(self) -> dict[str, Any]:
+        return {"state": self.state, **({"configure_failure": self.failure} if self.failure else {})}
+
+
+def declare_bundle_params(node: SemcomNode) -> None:
+    """The ``bundle`` and ``rate`` parameters every pipeline node shares."""
     node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
                read_only=True)
     node.param("rate", 4, "JSCC complex symbols per token; one of the bundle's rates", lo=1, hi=64, read_only=True)
+
+
+def load_bundle_of(node: SemcomNode):
+    """The bundle the node's parameters name, loaded and checked."""
+    from ..core.bundle import load_bundle
+
     bundle = load_bundle(node.p("bundle"))
     if bundle.front_rates and node.p("rate") not in bundle.front_rates:
         node.get_logger().warning(f"bundle {bundle.name} has no front for rate {node.p('rate')}; using the one "
@@ -218,14 +295,19 @@ def declare_bundle(node: SemcomNode):
     return bundle
 
 
-def declare_link(node: SemcomNode):
-    """Bundle, rate, device and threads for the camera and server nodes; the link and front they use."""
-    import torch
-
-    bundle = declare_bundle(node)
+def declare_link_params(node: SemcomNode) -> None:
+    """Bundle, rate, device and threads: what the camera and server nodes load their link from."""
+    declare_bundle_params(node)
     node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
                read_only=True)
-    node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked at start-up)", read_only=True)
+    node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked when configuring)", read_only=True)
+
+
+def load_link(node: SemcomNode):
+    """The bundle, the semantic link for the node's rate and device, and the front that goes with it."""
+    import torch
+
+    bundle = load_bundle_of(node)
     torch.set_num_threads(node.p("threads"))
     link = bundle.link(node.p("rate"), node.p("device"))      # no CUDA: refused now, not at the first frame
     front = bundle.front(node.p("rate"), link.depth, link.model.patch_embed.num_patches)
@@ -257,14 +339,16 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     executor = SingleThreadedExecutor()
     node = None
     failed = None
+    started = False
     try:
-        node = node_factory()
+        node = node_factory()    # a managed node with autostart configures and activates here, or says why not
+        started = True
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:
-        if node is not None:     # a crash while running: keep the traceback
+        if started:              # a crash while running: keep the traceback
             raise
         failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
         get_logger("semcom_ros").fatal(failed)

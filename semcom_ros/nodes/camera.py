@@ -24,13 +24,15 @@ from std_msgs.msg import String
 from ..core.channels import with_pilots
 from ..core.merge_viz import render_partition
 from ..core.merging_vit import MergeSchedule
-from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, SemcomNode, SequenceGaps, declare_link, guarded, image_qos,
-                   now_s, run_node)
+from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, ManagedNode, SequenceGaps, declare_link_params, guarded,
+                   image_qos, load_link, now_s, run_node)
 from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
                           image_to_array, symbols_to_cloud)
 
 
-class CameraNode(SemcomNode):
+class CameraNode(ManagedNode):
+    """Managed: configure loads the bundle (and compiles), activate subscribes to images, cleanup frees the model."""
+
     def __init__(self, **kwargs):
         super().__init__("semcom_camera", **kwargs)
         self.param("configuration", "S1", "configuration to run until the policy manager says otherwise")
@@ -44,24 +46,48 @@ class CameraNode(SemcomNode):
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.param("compile_configurations", [""], "configurations (names or S1/S2/S3) whose edge is graph-captured "
                    "with torch.compile at start-up (seconds each); the others run eager", read_only=True)
-        self.bundle, self.link, self.front = declare_link(self)
+        declare_link_params(self)
+        self.bundle = self.link = self.front = None
+        self.sym_pub = self.viz_pub = self.image_sub = self.config_sub = None
         self.active = ""
-        self.compiled = self.compile_configurations([c for c in self.p("compile_configurations") if c])
-        self.apply_configuration(self.p("configuration"))
+        self.compiled: list[str] = []
         self.last_viz = -math.inf
         self.last_tokens = 0
         self.gaps = SequenceGaps()
         self.compute_ms: deque[float] = deque(maxlen=100)
+        self.start()
+
+    def configure(self) -> None:
+        self.bundle, self.link, self.front = load_link(self)
+        self.active = ""
+        self.compiled = self.compile_configurations([c for c in self.p("compile_configurations") if c])
+        self.apply_configuration(self.p("configuration"))
         self.sym_pub = self.create_publisher(PointCloud2, "channel_symbols", NEWEST_FRAME)
         self.viz_pub = self.create_publisher(Image, "merge_viz", qos_profile_sensor_data)
-        self.image_sub = None
+        self.get_logger().info(f"edge configured: bundle {self.bundle.name} on {self.link.device}, "
+                               f"{self.p('rate')} symbols/token, configuration {self.front.label(self.active)}")
+
+    def activate(self) -> None:
         self.subscribe_images()
-        self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
-        self.get_logger().info(f"edge ready: bundle {self.bundle.name} on {self.link.device}, "
-                               f"{self.p('rate')} symbols/token, "
-                               f"configuration {self.front.label(self.active)}, images from "
-                               f"{self.image_sub.topic_name} ({self.p('image_transport')}, "
-                               f"{self.p('image_reliability')}, {converter_name()} image converter)")
+        self.config_sub = self.create_subscription(String, "active_configuration", self.on_configuration, LATCHED)
+        self.get_logger().info(f"edge active: images from {self.image_sub.topic_name} "
+                               f"({self.p('image_transport')}, {self.p('image_reliability')}, "
+                               f"{converter_name()} image converter)")
+
+    def deactivate(self) -> None:
+        for sub in (self.image_sub, self.config_sub):
+            if sub is not None:
+                self.destroy_subscription(sub)
+        self.image_sub = self.config_sub = None
+
+    def cleanup(self) -> None:
+        self.deactivate()
+        for pub in (self.sym_pub, self.viz_pub):
+            if pub is not None:
+                self.destroy_publisher(pub)
+        self.sym_pub = self.viz_pub = None
+        self.bundle = self.link = self.front = None      # the model goes with the link
+        self.compiled = []
 
     def compile_configurations(self, names: list[str]) -> list[str]:
         """Capture the edge graph for these configurations now, before any frame arrives."""
@@ -96,7 +122,7 @@ class CameraNode(SemcomNode):
         self.active = conf.name
 
     def validate_parameter(self, name, value):
-        if name == "configuration":
+        if name == "configuration" and self.front is not None:
             try:
                 self.front.get(value)
             except KeyError as exc:
@@ -104,12 +130,14 @@ class CameraNode(SemcomNode):
         return None
 
     def on_parameters_changed(self, names):
+        if self.link is None:          # unconfigured: configure reads the new values
+            return
         if "configuration" in names:
             self.apply_configuration(self.p("configuration"))
         if "merge_mode" in names:
             self.link.schedule = MergeSchedule(self.link.schedule.ratios, self.link.schedule.thresholds,
                                                self.p("merge_mode"))
-        if names & {"image_transport", "image_reliability"}:
+        if names & {"image_transport", "image_reliability"} and self.image_sub is not None:
             self.subscribe_images()
             self.get_logger().info(f"images from {self.image_sub.topic_name} ({self.p('image_transport')}, "
                                    f"{self.p('image_reliability')})")
@@ -160,9 +188,12 @@ class CameraNode(SemcomNode):
         self.viz_pub.publish(array_to_image(img, header))
 
     def diagnostic_values(self):
+        if self.front is None:
+            return {}
         return {"configuration": self.front.label(self.active), "tokens_sent": self.last_tokens,
                 "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
-                "image_topic": self.image_sub.topic_name, "compiled": ", ".join(self.compiled)}
+                "image_topic": self.image_sub.topic_name if self.image_sub else "",
+                "compiled": ", ".join(self.compiled)}
 
 
 def main(args=None) -> None:

@@ -13,7 +13,7 @@ import math
 from std_msgs.msg import Float32, String
 
 from ..core.policies import COSTS, POLICY_MODES, make_policy
-from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle, guarded, now_s, run_node
+from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, load_bundle_of, now_s, run_node
 
 POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
                  "accuracy_floor", "budget", "v", "cost")
@@ -35,7 +35,8 @@ class PolicyNode(SemcomNode):
         self.param("budget", 200.0, "lyapunov: long-term mean channel uses per frame", lo=1e-6, hi=1e9)
         self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
-        self.front = declare_bundle(self).front(self.p("rate"))
+        declare_bundle_params(self)
+        self.front = load_bundle_of(self).front(self.p("rate"))
         self.policy = self.build()
         self.active = ""
         self.last_snr = math.nan

@@ -16,21 +16,49 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from ..core.channels import equalize, estimate_from_pilots
-from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, declare_link, guarded, run_node
+from .base import (NEWEST_FRAME, RELIABLE, ManagedNode, SequenceGaps, declare_link_params, guarded, load_link,
+                   run_node)
 from .msg_convert import MessageError, cloud_to_symbols
 
 
-class ServerNode(SemcomNode):
+class ServerNode(ManagedNode):
+    """Managed: configure loads the bundle, activate subscribes to received symbols, cleanup frees the model."""
+
     def __init__(self, **kwargs):
         super().__init__("semcom_server", **kwargs)
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
-        self.bundle, self.link, self.front = declare_link(self)
+        declare_link_params(self)
+        self.bundle = self.link = self.front = None
+        self.result_pub = self.label_pub = self.snr_pub = self.symbols_sub = None
         self.last = {}
+        self.gaps = SequenceGaps()
+        self.start()
+
+    def configure(self) -> None:
+        self.bundle, self.link, self.front = load_link(self)
         self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
         self.label_pub = self.create_publisher(String, "label", RELIABLE)
         self.snr_pub = self.create_publisher(Float32, "estimated_snr", RELIABLE)
+        self.get_logger().info(f"server configured: bundle {self.bundle.name} on {self.link.device}, "
+                               f"{self.p('rate')} symbols/token")
+
+    def activate(self) -> None:
         self.gaps = SequenceGaps()
-        self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, NEWEST_FRAME)
+        self.symbols_sub = self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, NEWEST_FRAME)
+        self.get_logger().info(f"server active: symbols from {self.symbols_sub.topic_name}")
+
+    def deactivate(self) -> None:
+        if self.symbols_sub is not None:
+            self.destroy_subscription(self.symbols_sub)
+        self.symbols_sub = None
+
+    def cleanup(self) -> None:
+        self.deactivate()
+        for pub in (self.result_pub, self.label_pub, self.snr_pub):
+            if pub is not None:
+                self.destroy_publisher(pub)
+        self.result_pub = self.label_pub = self.snr_pub = None
+        self.bundle = self.link = self.front = None
 
     def unpack(self, msg: PointCloud2):
         symbols, sizes, m, config = cloud_to_symbols(msg)

@@ -19,15 +19,10 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from std_msgs.msg import Float32
 
+from ..nodes import system
 from ..nodes.base import RELIABLE, use_packaged_dds_profile
-from ..nodes.camera import CameraNode
-from ..nodes.channel import ChannelNode
-from ..nodes.image_source import ImageSourceNode
-from ..nodes.policy import PolicyNode
-from ..nodes.server import ServerNode
 
 ROW = "{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>8}  {tokens:>6}  {gmacs:>8}  {ok:>3}  {acc:6.1%}  {lat:7.1f}"
 HEADER = "  t(s)  SNR dB  est dB    config  tokens     GMACs  ok?  run.acc  lat(ms)"
@@ -132,15 +127,12 @@ def main(argv: list[str] | None = None) -> int:
     use_packaged_dds_profile()
     rclpy.init()
     executor = SingleThreadedExecutor()
-    p = lambda **kw: [Parameter(k, value=v) for k, v in kw.items()]  # noqa: E731
     try:
-        nodes = [Monitor(args.quiet),
-                 ImageSourceNode(parameter_overrides=p(rate_hz=args.rate)),
-                 CameraNode(parameter_overrides=p(viz_rate_hz=0.0)),
-                 ChannelNode(parameter_overrides=p(profile="sine", low_db=args.low, high_db=args.high,
-                                                   period_s=args.duration, channel=args.channel)),
-                 ServerNode(),
-                 PolicyNode(parameter_overrides=p(mode=args.policy))]
+        nodes = [Monitor(args.quiet), *system.build({
+            "image_source": {"rate_hz": args.rate}, "semcom_camera": {"viz_rate_hz": 0.0},
+            "semcom_channel": {"profile": "sine", "low_db": args.low, "high_db": args.high,
+                               "period_s": args.duration, "channel": args.channel},
+            "semcom_policy": {"mode": args.policy}}).values()]
         for n in nodes:
             executor.add_node(n)
         end = time.monotonic() + args.duration

@@ -1,0 +1,53 @@
+"""The five nodes wired as one system: in one process (demo, tests, benchmarks) or as processes.
+
+Topic names already connect them (image -> channel_symbols -> received_symbols,
+link_snr -> active_configuration), so wiring is only choosing which nodes and
+which parameters; this is the one place that does it outside the launch files.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from rclpy.parameter import Parameter
+
+# node name -> (module run by ``python -m``, class name); the launch files start the same executables
+NODES = {
+    "image_source": ("semcom_ros.nodes.image_source", "ImageSourceNode"),
+    "semcom_camera": ("semcom_ros.nodes.camera", "CameraNode"),
+    "semcom_channel": ("semcom_ros.nodes.channel", "ChannelNode"),
+    "semcom_server": ("semcom_ros.nodes.server", "ServerNode"),
+    "semcom_policy": ("semcom_ros.nodes.policy", "PolicyNode"),
+}
+PIPELINE = ("semcom_camera", "semcom_channel", "semcom_server")
+
+
+def node_class(name: str):
+    import importlib
+
+    module, cls = NODES[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def build(parameters: dict[str, dict], names=tuple(NODES)) -> dict:
+    """Nodes in this process (rclpy initialised), each with its parameter overrides."""
+    return {name: node_class(name)(parameter_overrides=[Parameter(k, value=v)
+                                                        for k, v in parameters.get(name, {}).items()])
+            for name in names}
+
+
+def ros_arg(value) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(ros_arg(v) for v in value) + "]"
+    return str(value)
+
+
+def spawn(parameters: dict[str, dict], names=PIPELINE, **popen) -> dict[str, subprocess.Popen]:
+    """Nodes as OS processes, as ``ros2 launch`` starts them (``-p name:=value`` overrides)."""
+    out = {}
+    for name in names:
+        args = [a for k, v in parameters.get(name, {}).items() for a in ("-p", f"{k}:={ros_arg(v)}")]
+        out[name] = subprocess.Popen([sys.executable, "-m", NODES[name][0], "--ros-args", *args], **popen)
+    return out
