@@ -21,3 +21,35 @@ def test_package_xml_is_format_3_and_names_the_build_type():
     depends = {e.text for e in root if e.tag.endswith("depend")}
     for needed in ("rclpy", "sensor_msgs", "diagnostic_msgs", "std_msgs", "launch", "launch_ros", "cv_bridge"):
         assert needed in depends, needed
+
+
+def test_docstring_checks_are_active():
+    out = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, timeout=60)
+    assert "flake8-docstrings" in out.stdout, out.stdout      # otherwise the D checks above silently do nothing
+
+
+# what the package imports -> its rosdep key; timm, optuna and safetensors have none (pip, see README)
+ROSDEP = {"rclpy": "rclpy", "std_msgs": "std_msgs", "sensor_msgs": "sensor_msgs", "diagnostic_msgs": "diagnostic_msgs",
+          "rcl_interfaces": "rcl_interfaces", "lifecycle_msgs": "lifecycle_msgs",
+          "ament_index_python": "ament_index_python", "launch": "launch", "launch_ros": "launch_ros",
+          "cv_bridge": "cv_bridge", "numpy": "python3-numpy", "cv2": "python3-opencv", "yaml": "python3-yaml",
+          "tqdm": "python3-tqdm", "matplotlib": "python3-matplotlib", "torch": "python3-torch",
+          "timm": None, "optuna": None, "safetensors": None}
+
+
+def test_package_xml_declares_every_import():
+    import ast
+
+    imported = set()
+    for path in list((ROOT / "semcom_ros").rglob("*.py")) + list((ROOT / "launch").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {m for m in imported - set(sys.stdlib_module_names) if m != "semcom_ros"}
+    unknown = third_party - set(ROSDEP)
+    assert not unknown, f"imported but not mapped to a rosdep key here: {unknown}"
+    depends = {e.text for e in ET.parse(ROOT / "package.xml").getroot() if e.tag.endswith("depend")}
+    missing = {ROSDEP[m] for m in third_party if ROSDEP[m]} - depends
+    assert not missing, f"imported but not in package.xml: {missing}"

@@ -48,8 +48,10 @@ def hypervolume_2d(points: Sequence[dict], ref_accuracy: float, ref_gmacs: float
 
 def operating_points(points: Sequence[dict], accuracy_floor: float, gmacs_cap: float,
                      s3_accuracy_floor: float | None = None, s2_cost: str = "gmacs") -> dict[str, int | None]:
-    """S1 most accurate; S2 cheapest (``s2_cost``: MACs, or measured latency) with accuracy >= floor;
-    S3 fastest with MACs <= cap.
+    """Pick S1, S2 and S3 from a front.
+
+    S1 is the most accurate; S2 the cheapest (``s2_cost``: MACs, or measured
+    latency) with accuracy >= floor; S3 the fastest with MACs <= cap.
 
     ``s3_accuracy_floor`` keeps S3 usable where throughput does not follow MACs
     (small models on a CPU): without it the fastest point can be a near-useless one.

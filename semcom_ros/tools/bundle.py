@@ -1,4 +1,4 @@
-"""semcom-bundle: make, copy and inspect model bundles.
+r"""semcom-bundle: make, copy and inspect model bundles.
 
     semcom-bundle create my_bundle --model deit_small_distilled_patch16_224 --num-classes 12 \\
         --checkpoint finetuned.pth --images my_images/

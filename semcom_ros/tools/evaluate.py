@@ -1,5 +1,7 @@
 """semcom-eval: accuracy of a merge schedule, noiseless and through JSCC + channel.
 
+For example
+
     semcom-eval --uniform 0.2 --snr-sweep -10:25:5 --channel rayleigh --json
     semcom-eval --bundle my_bundle --images my_images/ --policy S2 --snr 10 --plot acc.png
 """

@@ -96,6 +96,7 @@ def arguments() -> argparse.ArgumentParser:
 @dataclass
 class Setup:
     """What every stage needs: arguments, the link, search and held-out images, objectives."""
+
     args: argparse.Namespace
     link: object
     objectives: list[str]
