@@ -106,7 +106,8 @@ def test_pipeline_in_process_matches_the_core(ros):
         # "S1 (p02)"
         assert values["configuration"] == load_bundle("default").front(4).label(values["configuration_id"])
         assert int(values["channel_uses"]) == 4 * int(values["tokens"])
-        assert float(values["latency_s"]) >= 0
+        # camera stamp -> classification: covers at least the server's own compute, and no queue behind it
+        assert float(values["server_compute_s"]) <= float(values["latency_s"]) < 2.0
         got[obs.truth[key]] = int(values["class_id"])
         used[obs.truth[key]] = values["configuration_id"]
     assert got == direct_labels(used)
@@ -133,9 +134,9 @@ def test_snr_step_switches_configuration_and_camera_applies_it(ros):
     assert spin_until(ros, lambda: len(obs.results) >= n_before + 3, 60)
     last = Observer.values(obs.results[-1])
     assert last["configuration_id"] == high and last["configuration"].startswith("S3 (")
-    if front.get("S3").gmacs < front.get("S1").gmacs:
-        first = Observer.values(obs.results[0])
-        assert int(last["tokens"]) <= int(first["tokens"])
+    first = Observer.values(obs.results[0])
+    assert front.get("S3").gmacs < front.get("S1").gmacs         # the shipped front's S3 merges harder
+    assert int(last["tokens"]) < int(first["tokens"])
     assert obs.configs[:1] == [low] and obs.configs[-1] == high
 
 
