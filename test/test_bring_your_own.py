@@ -24,6 +24,7 @@ from rclpy.executors import SingleThreadedExecutor
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.tools.bundle import main as bundle_main
 from semcom_ros.tools.evaluate import main as eval_main
@@ -133,12 +134,10 @@ def expected_labels(bundle_path, indices, size):
 
 def test_ros_nodes_load_the_bundle_and_classify_camera_frames(own):
     bundle_path, _ = own
-    common = ["-p", f"bundle:={bundle_path}", "-p", "rate:=4"]
-    nodes = {"semcom_camera": ["semcom_ros.nodes.camera", *common, "-p", "viz_rate_hz:=0.0"],
-             "semcom_channel": ["semcom_ros.nodes.channel", "-p", "snr_db:=60.0"],
-             "semcom_server": ["semcom_ros.nodes.server", *common]}
-    procs = {n: subprocess.Popen([sys.executable, "-m", mod, "--ros-args", *args], stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE) for n, (mod, *args) in nodes.items()}
+    common = {"bundle": str(bundle_path), "rate": 4}
+    nodes = {"semcom_camera": {**common, "viz_rate_hz": 0.0}, "semcom_channel": {"snr_db": 60.0},
+             "semcom_server": common}
+    procs = system.spawn(nodes, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     rclpy.init()
     watcher = rclpy.create_node("own_bundle_watcher")
     results, status = [], {}

@@ -26,15 +26,16 @@ from rclpy.parameter_client import AsyncParameterClient
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import RELIABLE
 
 sys.path.insert(0, str(Path(__file__).parent))
 from camera_driver import camera_frame  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
-NODES = {"semcom_camera": ["semcom_ros.nodes.camera", "-p", "viz_rate_hz:=0.0", "-p", "compile_configurations:=[S1]"],
-         "semcom_channel": ["semcom_ros.nodes.channel", "-p", "snr_db:=60.0"],
-         "semcom_server": ["semcom_ros.nodes.server"]}
+NODES = {"semcom_camera": {"viz_rate_hz": 0.0, "compile_configurations": ["S1"]},
+         "semcom_channel": {"snr_db": 60.0},
+         "semcom_server": {}}
 
 
 class Watcher(Node):
@@ -63,9 +64,7 @@ class Watcher(Node):
 
 class System:
     def __init__(self):
-        self.procs = {name: subprocess.Popen([sys.executable, "-m", mod, "--ros-args", *args],
-                                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                      for name, (mod, *args) in NODES.items()}
+        self.procs = wiring.spawn(NODES, names=tuple(NODES), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         rclpy.init()
         self.watcher = Watcher()
         self.executor = SingleThreadedExecutor()
