@@ -34,6 +34,25 @@ def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return frame
 
 
+def core_labels(bundle_spec, indices, size, configuration: str = "S1") -> dict[int, int]:
+    """What the core says for the frames this driver sends (one configuration, link at the top SNR)."""
+    import torch
+
+    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.merging_vit import MergeSchedule
+
+    bundle = load_bundle(bundle_spec)
+    link, front = bundle.link(4), bundle.front(4)
+    conf = front.get(configuration)
+    link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
+    data = load_embedded_eval()
+    out = {}
+    for i in indices:
+        frame = link.edge(link.preprocess([camera_frame(data.images[i], *size)]))
+        out[i] = int(link.decode(frame.symbols, torch.tensor([25.0]), frame.sizes).argmax(-1))
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--frames", type=int, default=50)

@@ -23,7 +23,6 @@ from rclpy.executors import SingleThreadedExecutor
 
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.tools.bundle import main as bundle_main
@@ -32,7 +31,7 @@ from semcom_ros.tools.optimize import main as optimize_main
 from semcom_ros.tools.train_jscc import main as train_jscc_main
 
 sys.path.insert(0, str(Path(__file__).parent))
-from camera_driver import camera_frame  # noqa: E402
+from camera_driver import camera_frame, core_labels  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
 ARCH = ["--model", "deit_tiny_distilled_patch16_224", "--model-arg", "img_size=48", "--model-arg", "patch_size=8",
@@ -119,19 +118,6 @@ def test_evaluation_beats_chance_through_the_channel(own, capsys):
     assert report["accuracy"] > 0.3 and report["accuracy_by_snr"]["15.0"] > 0.3      # 10 classes: chance is 0.1
 
 
-def expected_labels(bundle_path, indices, size):
-    bundle = load_bundle(bundle_path)
-    link, front = bundle.link(4), bundle.front(4)
-    conf = front.get("S1")
-    link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
-    data = load_embedded_eval()
-    out = {}
-    for i in indices:
-        frame = link.edge(link.preprocess([camera_frame(data.images[i], *size)]))
-        out[i] = int(link.decode(frame.symbols, torch.tensor([25.0]), frame.sizes).argmax(-1))
-    return out
-
-
 def test_ros_nodes_load_the_bundle_and_classify_camera_frames(own):
     bundle_path, _ = own
     common = {"bundle": str(bundle_path), "rate": 4}
@@ -176,7 +162,7 @@ def test_ros_nodes_load_the_bundle_and_classify_camera_frames(own):
     names = load_bundle(bundle_path).class_names
     assert all(v["label"] == names[int(v["class_id"])] for v in got.values())
     assert all(v["tokens"] and int(v["tokens"]) <= 38 for v in got.values())       # 36 patches + 2 prefix tokens
-    want = expected_labels(bundle_path, sorted(got), (640, 480))
+    want = core_labels(bundle_path, sorted(got), (640, 480))
     agree = sum(int(v["class_id"]) == want[i] for i, v in got.items())
     assert agree >= 0.9 * len(got), f"{agree} of {len(got)} labels match the core's"
 

@@ -16,21 +16,18 @@ from pathlib import Path
 
 import pytest
 import rclpy
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
 
-from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import RELIABLE
 
 sys.path.insert(0, str(Path(__file__).parent))
-from camera_driver import camera_frame  # noqa: E402
+from camera_driver import core_labels  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
 NODES = {"semcom_camera": {"viz_rate_hz": 0.0, "compile_configurations": ["S1"]},
@@ -116,20 +113,6 @@ def system():
     assert codes == {n: 0 for n in NODES}, codes     # clean shutdown on Ctrl-C
 
 
-def expected_labels(indices, size=(1024, 768)):
-    """What the core says for the same camera frames (noiseless link at the top SNR, configuration S1)."""
-    link = load_bundle("default").link(4)
-    front = load_bundle("default").front(4)
-    conf = front.get("S1")
-    link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
-    data = load_embedded_eval()
-    out = {}
-    for i in indices:
-        frame = link.edge(link.preprocess([camera_frame(data.images[i], *size)]))
-        out[i] = int(link.decode(frame.symbols, torch.tensor([25.0]), frame.sizes).argmax(-1))
-    return out
-
-
 def test_large_raw_frames_arrive_and_are_classified(system):
     done = system.drive("--frames", "50", "--rate", "10", "--size", "1024x768", "--encoding", "bgr8",
                         "--start-index", "0")
@@ -139,7 +122,7 @@ def test_large_raw_frames_arrive_and_are_classified(system):
     labels = {i: int(v["class_id"]) for i, v in got.items()}
     # bgr8 at 1024x768 reaches the model as the core sees it; the camera runs S1 graph-captured, the core eager
     assert system.watcher.status["semcom_camera"]["compiled"] == load_bundle("default").front(4).label("S1")
-    assert labels == expected_labels(sorted(got))
+    assert labels == core_labels("default", sorted(got), (1024, 768))
 
 
 def test_reliable_driver_is_matched_by_the_reliable_setting(system):
