@@ -43,10 +43,16 @@ def front_filename(rate: int) -> str:
     return f"front_m{rate}.yaml"
 
 
+def save_tensors(state: dict, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path))
+
+
 def card_entry(step: str, **fields) -> dict:
     """One line of the card: what was done, when, by which command, with what result."""
     return {"step": step, "date": datetime.date.today().isoformat(),
-            "command": " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:]), **fields}
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), **fields}
 
 
 @dataclass
@@ -219,10 +225,8 @@ class Bundle:
         self.manifest.setdefault("card", []).append(entry)
 
     def save_jscc(self, rate: int, code, split: int) -> None:
-        from safetensors.torch import save_file
-
         self.writable()
-        save_file({k: v.contiguous() for k, v in code.state_dict().items()}, str(self.path / jscc_filename(rate)))
+        save_tensors(code.state_dict(), self.path / jscc_filename(rate))
         self.manifest.setdefault("jscc", {})[rate] = {"file": jscc_filename(rate), "split": int(split),
                                                       "snr_range_db": list(code.snr_range_db)}
 
@@ -322,13 +326,11 @@ def load_bundle(spec: str | Path) -> Bundle:
 def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dict, class_names: list[str],
                state: dict, entry: dict) -> Bundle:
     """Write a bundle holding a classifier only (JSCC codes and fronts come later)."""
-    from safetensors.torch import save_file
-
     out = Path(out)
     if (out / MANIFEST).exists():
         raise BundleError(f"{out} already holds a bundle; choose another folder")
     out.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in state.items()}, str(out / MODEL_FILE))
+    save_tensors(state, out / MODEL_FILE)
     bundle = Bundle(out, {"format": FORMAT_VERSION, "name": out.name,
                           "model": {"architecture": architecture, "kwargs": kwargs, "weights": MODEL_FILE},
                           "preprocess": preprocess, "class_names": list(class_names), "jscc": {}, "fronts": {},

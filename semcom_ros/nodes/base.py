@@ -284,15 +284,13 @@ def declare_bundle_params(node: SemcomNode) -> None:
     node.param("rate", 4, "JSCC complex symbols per token; one of the bundle's rates", lo=1, hi=64, read_only=True)
 
 
-def load_bundle_of(node: SemcomNode):
-    """The bundle the node's parameters name, loaded and checked."""
-    from ..core.bundle import load_bundle
-
-    bundle = load_bundle(node.p("bundle"))
-    if bundle.front_rates and node.p("rate") not in bundle.front_rates:
+def node_front(node: SemcomNode, bundle, depth: int | None = None, tokens: int | None = None):
+    """The bundle's front for the node's rate, saying so when it was made for another rate."""
+    front = bundle.front(node.p("rate"), depth, tokens)
+    if front.rate != node.p("rate"):
         node.get_logger().warning(f"bundle {bundle.name} has no front for rate {node.p('rate')}; using the one "
-                                  f"for rate {bundle.front(node.p('rate')).rate} (its accuracy figures are for it)")
-    return bundle
+                                  f"for rate {front.rate} (its accuracy figures are for it)")
+    return front
 
 
 def declare_link_params(node: SemcomNode) -> None:
@@ -307,11 +305,12 @@ def load_link(node: SemcomNode):
     """The bundle, the semantic link for the node's rate and device, and the front that goes with it."""
     import torch
 
-    bundle = load_bundle_of(node)
+    from ..core.bundle import load_bundle
+
+    bundle = load_bundle(node.p("bundle"))
     torch.set_num_threads(node.p("threads"))
     link = bundle.link(node.p("rate"), node.p("device"))      # no CUDA: refused now, not at the first frame
-    front = bundle.front(node.p("rate"), link.depth, link.model.patch_embed.num_patches)
-    return bundle, link, front
+    return bundle, link, node_front(node, bundle, link.depth, link.model.patch_embed.num_patches)
 
 
 def guarded(counter: str) -> Callable:

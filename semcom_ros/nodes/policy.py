@@ -12,8 +12,9 @@ import math
 
 from std_msgs.msg import Float32, String
 
+from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
-from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, load_bundle_of, now_s, run_node
+from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s, run_node
 
 POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
                  "accuracy_floor", "budget", "v", "cost")
@@ -36,7 +37,7 @@ class PolicyNode(SemcomNode):
         self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
         declare_bundle_params(self)
-        self.front = load_bundle_of(self).front(self.p("rate"))
+        self.front = node_front(self, load_bundle(self.p("bundle")))
         self.policy = self.build()
         self.active = ""
         self.last_snr = math.nan

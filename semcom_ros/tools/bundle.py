@@ -33,7 +33,7 @@ def model_arg(text: str) -> tuple[str, object]:
     return key, yaml.safe_load(value)
 
 
-def class_names_for(args, num_classes: int | None) -> list[str] | None:
+def class_names_for(args) -> list[str] | None:
     if args.images:
         root = Path(args.images)
         if not root.is_dir():
@@ -52,7 +52,7 @@ def class_names_for(args, num_classes: int | None) -> list[str] | None:
 
 def create(args) -> dict:
     kwargs = dict(args.model_arg or [])
-    names = class_names_for(args, args.num_classes)
+    names = class_names_for(args)
     if args.num_classes is not None:
         kwargs["num_classes"] = args.num_classes
     elif names is not None:

@@ -24,7 +24,7 @@ from ..core.channels import Channel
 from ..core.jscc import JSCC, SNR_RANGE_DB
 from ..core.link import SemanticLink
 from ..core.merging_vit import MergeSchedule
-from ..core.models import CheckpointError
+from ..core.models import CheckpointError, torch_device
 from .cli_common import add_runtime_args, image_set, open_bundle, parse_args
 
 
@@ -111,9 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         if not rates or min(rates) < 1:
             raise ValueError(f"--rates: positive integers, got {args.rates!r}")
         bundle = open_bundle(args).writable()
-        link = bundle.link(None, args.device)
-        split = link.depth if args.split is None else args.split
-        link = SemanticLink(link.loaded, split=split).to(args.device)
+        loaded = bundle.load_model()
+        split = len(loaded.model.blocks) if args.split is None else args.split
+        link = SemanticLink(loaded, split=split).to(torch_device(args.device))
         data = image_set(args.images, args.limit, bundle.class_names)
     except (ValueError, OSError, BundleError, CheckpointError) as exc:
         print(f"semcom-train-jscc: error: {exc}", file=sys.stderr)
