@@ -112,3 +112,17 @@ def test_create_refuses_names_that_do_not_fit_the_head(tmp_path, capsys):
     assert c.class_names == ("cat", "dog", "robot") and c.preprocess_config["input_size"] == [3, 32, 32]
     assert c.missing() and c.check() == []
     assert torch.is_tensor(c.load_model().model.head.weight)
+
+
+def test_tool_arguments_that_cannot_work_are_refused_with_the_reason(copy, tmp_path, capsys):
+    from semcom_ros.tools.train_jscc import main as train_jscc_main
+
+    with pytest.raises(SystemExit) as exit_:
+        bundle_main(["create", str(tmp_path / "b"), "--model", "vit_tiny_patch16_224", "--model-arg", "img_size"])
+    assert exit_.value.code == 2 and "KEY=VALUE" in capsys.readouterr().err
+    assert train_jscc_main(["--bundle", str(copy.path), "--images", "embedded", "--rates", "0"]) == 2
+    assert "positive integers" in capsys.readouterr().err
+    assert train_jscc_main(["--bundle", str(copy.path), "--images", str(tmp_path / "none"), "--steps", "1"]) == 2
+    assert str(tmp_path / "none") in capsys.readouterr().err
+    assert train_jscc_main(["--bundle", "default", "--images", "embedded", "--steps", "1"]) == 2
+    assert "read-only" in capsys.readouterr().err
