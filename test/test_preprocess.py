@@ -52,3 +52,24 @@ def test_grey_padded_input_matches_the_training_layout():
 
     items = load_embedded_eval().images[:5]
     assert torch.allclose(torch.stack([fmnist_preprocess(i) for i in items]), to_tensor(items), atol=1e-6)
+
+
+def test_large_shrinks_match_a_one_step_area_resize():
+    """The whole-factor first step shifts framing by under one output pixel, nothing more."""
+    from semcom_ros.core.models import resize
+
+    yy, xx = np.mgrid[0:1080, 0:1920]
+    frame = ((np.sin(xx / 97.0) + np.cos(yy / 53.0) + 2) * 63).astype(np.uint8)
+    cv2.circle(frame, (960, 540), 300, 255, -1)
+    for src in (frame, frame[:945, :945], frame[:480, 100:740]):
+        for out in ((28, 28), (32, 24), (224, 224), (480, 640)):
+            if out[0] > src.shape[0] or out[1] > src.shape[1]:
+                continue
+            one_step = cv2.resize(src, out[::-1], interpolation=cv2.INTER_AREA).astype(float)
+            ours = resize(src, *out, cv2.INTER_CUBIC).astype(float)
+            assert ours.shape == one_step.shape
+            one_pixel_shift = np.abs(one_step[1:, 1:] - one_step[:-1, :-1]).mean()
+            assert np.abs(ours - one_step).mean() < 0.5 * one_pixel_shift, (src.shape, out)
+    small = frame[:20, :30]
+    assert np.array_equal(resize(small, 40, 60, cv2.INTER_NEAREST),            # enlarging uses the given method
+                          cv2.resize(small, (60, 40), interpolation=cv2.INTER_NEAREST))
