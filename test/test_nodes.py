@@ -18,6 +18,7 @@ from std_msgs.msg import Float32, String
 
 from semcom_ros.nodes.camera import CameraNode
 from semcom_ros.nodes.channel import ChannelNode
+from semcom_ros.core.channels import pilot_symbols
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes.image_source import ImageSourceNode
@@ -214,10 +215,23 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
         feed(rx_pub, msg, server, "bad_frames")
     feed(rx_pub, cloud, server, "frames_classified")
     assert server.counters["bad_frames"] == 5 and channel.counters["bad_frames"] == 1
-    for value in (math.nan, math.inf, 12.0):
+    for value in (math.nan, math.inf, -1e30, 1e30, -61.0, 12.0):
         snr_pub.publish(Float32(data=value))
-    assert spin_until(ros, lambda: policy.counters["bad_snr"] >= 2 and policy.last_snr == 12.0)
-    assert math.isfinite(policy.last_snr)          # NaN/Inf never reached the policy
+    assert spin_until(ros, lambda: policy.counters["bad_snr"] >= 5 and policy.last_snr == 12.0)
+    assert policy.counters["bad_snr"] == 5         # NaN, Inf and absurd values never reached the policy
+    # a noise-free link: the pilot estimate is absurd, so it is counted, not published; the frame is classified
+    exact = symbols_to_cloud(np.concatenate([pilot_symbols(4).numpy(), np.ones(12, np.complex64)]),
+                             [0.0, 1.0, 1.0, 1.0], 4, config=0)
+    published = []
+    pub_node.create_subscription(Float32, "estimated_snr", lambda m: published.append(m.data), RELIABLE)
+    before = server.counters["bad_snr"]
+    feed(rx_pub, exact, server, "frames_classified")
+    assert server.counters["bad_snr"] == before + 1 and server.last["estimated_snr_db"] == "nan"
+    noisy = symbols_to_cloud(np.concatenate([pilot_symbols(4).numpy() + np.array([0.1, -0.1, 0.1j, -0.1j]),
+                                             np.ones(12, np.complex64)]), [0.0, 1.0, 1.0, 1.0], 4, config=0)
+    feed(rx_pub, noisy, server, "frames_classified")
+    assert spin_until(ros, lambda: len(published) == 1, 10) and 10 < published[0] < 30
+    assert server.counters["bad_snr"] == before + 1
     # the counters reach /diagnostics, flagged as warnings
     assert spin_until(ros, lambda: any(s.name == "semcom_server" and s.level == DiagnosticStatus.WARN and
                                        any(kv.key == "bad_frames" and int(kv.value) >= 5 for kv in s.values)
@@ -255,6 +269,13 @@ def test_pipeline_across_processes():
     ("semcom_ros.nodes.channel", ["profile:=csv"], "csv"),
     ("semcom_ros.nodes.image_source", ["source:=folder", "path:=/nonexistent"], "no images in folder"),
     ("semcom_ros.nodes.camera", ["compile_configurations:=[warp9]"], "unknown configuration 'warp9'"),
+    # refused while the node is still being declared: nothing but the one line may follow
+    ("semcom_ros.nodes.image_source", ["rate_hz:=fast"], "rate_hz"),
+    ("semcom_ros.nodes.image_source", ["rate_hz:=500"], "out of range"),
+    ("semcom_ros.nodes.channel", ["snr_db:=100.0"], "out of range"),
+    ("semcom_ros.nodes.server", ["topk:=0"], "out of range"),
+    ("semcom_ros.nodes.camera", ["power:=true"], "power"),
+    ("semcom_ros.nodes.policy", ["budget:=abc"], "budget"),
 ])
 def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
     ros_args = [a for arg in args for a in ("-p", arg)]
@@ -281,3 +302,66 @@ def test_diagnostics_warn_while_trouble_is_recent_then_recover(ros):
     assert spin_until(ros, lambda: any(s.level == DiagnosticStatus.OK for s in seen), 10)
     last = {kv.key: kv.value for kv in seen[-1].values}
     assert last["rejected_parameters"] == "1" and seen[-1].message == "ok"     # history kept, level recovered
+
+
+def test_whole_numbers_for_float_parameters_and_absurd_snrs_across_processes(tmp_path):
+    """Users type 10 for 10.0: -p, a params file, ros2 param set and atomic sets all accept it, range-checked."""
+    from rclpy.parameter_client import AsyncParameterClient
+
+    yaml_file = tmp_path / "policy.yaml"
+    yaml_file.write_text("semcom_policy:\n  ros__parameters:\n    table_snr_db: [-100, 8, 16]\n    budget: 150\n")
+    proc = subprocess.Popen([sys.executable, "-m", "semcom_ros.nodes.policy", "--ros-args", "--params-file",
+                             str(yaml_file), "-p", "v:=50", "-p", "min_dwell_s:=0"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    rclpy.init()
+    node = rclpy.create_node("param_user")
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    client = AsyncParameterClient(node, "semcom_policy")
+    configs, status = [], {}
+    node.create_subscription(String, "active_configuration", lambda m: configs.append(m.data), LATCHED)
+    node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: status.update(
+        {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
+    snr_pub = node.create_publisher(Float32, "link_snr", RELIABLE)
+
+    def call(future):
+        executor.spin_until_future_complete(future, timeout_sec=30)
+        return future.result()
+
+    try:
+        assert client.wait_for_services(60), proc.stderr.read1(3000) if proc.poll() is not None else "no services"
+        names = ["table_snr_db", "budget", "v", "min_dwell_s"]
+        got = dict(zip(names, call(client.get_parameters(names)).values))
+        assert list(got["table_snr_db"].double_array_value) == [-100.0, 8.0, 16.0]
+        assert (got["budget"].double_value, got["v"].double_value, got["min_dwell_s"].double_value) == (150, 50, 0)
+        # ros2 param set /semcom_policy hysteresis_db 2
+        results = call(client.set_parameters([Parameter("hysteresis_db", value=2)])).results
+        assert results[0].successful, results[0].reason
+        res = call(client.set_parameters_atomically([Parameter("table_snr_db", value=[-100, 10]),
+                                                     Parameter("table_configurations", value=["S1", "S3"])]))
+        assert res.result.successful, res.result.reason
+        refused = call(client.set_parameters([Parameter("hysteresis_db", value=50), Parameter("budget", value="9"),
+                                              Parameter("v", value=True)])).results
+        assert [r.successful for r in refused] == [False, False, False]
+        got = dict(zip(["hysteresis_db", "table_snr_db"],
+                       call(client.get_parameters(["hysteresis_db", "table_snr_db"])).values))
+        assert got["hysteresis_db"].double_value == 2.0 and list(got["table_snr_db"].double_array_value) == [-100, 10]
+        # link SNRs no radio link has: dropped and counted; a real one (20 dB) switches to the high level
+        end = time.monotonic() + 30
+        while time.monotonic() < end and int(status.get("semcom_policy", {}).get("bad_snr", 0)) < 2:
+            for value in (-1e30, 1e30):
+                snr_pub.publish(Float32(data=value))
+            executor.spin_once(timeout_sec=0.2)
+        diag = status["semcom_policy"]
+        assert int(diag["bad_snr"]) >= 2 and int(diag["rejected_parameters"]) == 3
+        assert diag["link_snr_db"] == "nan" and len(set(configs)) == 1
+        snr_pub.publish(Float32(data=20.0))
+        high = load_bundle("default").front(4).get("S3").name
+        assert spin_until(executor, lambda: configs[-1] == high, 30)
+    finally:
+        proc.send_signal(2)
+        code = proc.wait(timeout=30)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+    assert code == 0

@@ -10,6 +10,19 @@ from typing import Sequence
 import numpy as np
 
 PROFILES = ("constant", "steps", "sine", "random_walk", "csv")
+# Link SNRs outside this range are not measurements of a radio link but faults (a sensor's
+# sentinel value, an unset field, a noise-free estimate): nodes drop them and count them.
+PLAUSIBLE_SNR_DB = (-60.0, 100.0)
+
+
+def implausible_snr(snr_db: float) -> str | None:
+    """Why ``snr_db`` cannot be a link SNR (NaN, infinite, outside PLAUSIBLE_SNR_DB), or None."""
+    lo, hi = PLAUSIBLE_SNR_DB
+    if not math.isfinite(snr_db):
+        return f"{snr_db} dB is not finite"
+    if not lo <= snr_db <= hi:
+        return f"{snr_db:.4g} dB is outside the plausible {lo:g}..{hi:g} dB"
+    return None
 
 
 @dataclass
@@ -87,8 +100,10 @@ def load_trace(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                     if k == 0:
                         continue          # header
                     raise ValueError(f"{path}:{k + 1}: expected 'time_s,snr_db', got {row}") from None
-                if not (math.isfinite(t) and math.isfinite(snr)):
-                    raise ValueError(f"{path}:{k + 1}: non-finite value")
+                if not math.isfinite(t):
+                    raise ValueError(f"{path}:{k + 1}: non-finite time")
+                if implausible_snr(snr):
+                    raise ValueError(f"{path}:{k + 1}: SNR {implausible_snr(snr)}")
                 rows.append((t, snr))
     except OSError as exc:
         raise ValueError(f"cannot read SNR trace {path}: {exc}") from exc

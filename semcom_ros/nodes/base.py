@@ -16,6 +16,7 @@ from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNodeMixin, TransitionCallbackReturn
 from rclpy.logging import get_logger
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
 LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
@@ -85,6 +86,26 @@ class SequenceGaps:
         return seq - prev - 1 if prev is not None and seq > prev + 1 else 0
 
 
+def widen(prm: Parameter, declared) -> Parameter:
+    """An integer (or integer array) given for a float (array) parameter, as that float; others unchanged.
+
+    ``-p rate_hz:=10``, ``rate_hz: 10`` in a params file and ``ros2 param set ... rate_hz 10`` all
+    arrive as integers; strings, booleans and other kinds still meet rclpy's type check.
+    """
+    declared = Parameter.Type(declared)
+    if declared == Parameter.Type.DOUBLE and prm.type_ == Parameter.Type.INTEGER:
+        return Parameter(prm.name, Parameter.Type.DOUBLE, float(prm.value))
+    if declared == Parameter.Type.DOUBLE_ARRAY and prm.type_ == Parameter.Type.INTEGER_ARRAY:
+        return Parameter(prm.name, Parameter.Type.DOUBLE_ARRAY, [float(v) for v in prm.value])
+    return prm
+
+
+def type_words(kind) -> str:
+    """``Parameter.Type.DOUBLE_ARRAY`` -> 'a double array', for messages a user reads."""
+    words = kind.name.lower().replace("_", " ")
+    return ("an " if words[0] in "aeiou" else "a ") + words
+
+
 class SemcomNode(Node):
     """A node with validated parameters and error counters published on /diagnostics.
 
@@ -104,7 +125,7 @@ class SemcomNode(Node):
         self._last_errors: dict[str, str] = {}
         self._error_times: dict[str, float] = {}
         self.incoming: dict[str, Any] = {}
-        self.add_pre_set_parameters_callback(self._count_range_violations)
+        self.add_pre_set_parameters_callback(self._as_declared)
         self.add_on_set_parameters_callback(self._check_parameters)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
         self._diag_timer = self.create_timer(1.0, self.publish_diagnostics)
@@ -125,6 +146,9 @@ class SemcomNode(Node):
                 desc.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=1)]
             else:
                 desc.floating_point_range = [FloatingPointRange(from_value=float(lo), to_value=float(hi), step=0.0)]
+        override = self._parameter_overrides.get(name)     # -p name:=value and params files
+        if override is not None:
+            self._parameter_overrides[name] = widen(override, Parameter.Type.from_parameter_value(default))
         self._declaring = True     # the constructor checks and applies initial values itself
         try:
             return self.declare_parameter(name, default, desc).value
@@ -145,9 +169,20 @@ class SemcomNode(Node):
     def on_parameters_changed(self, names: set[str]) -> None:
         """Called after accepted changes."""
 
-    def _count_range_violations(self, params):
-        """rclpy rejects out-of-range values before any callback sees them: count them here."""
+    def _as_declared(self, params):
+        """Whole numbers for float parameters (as users type them), then count range violations.
+
+        rclpy rejects out-of-range values before any callback sees them, so they are counted here.
+        """
+        params = [widen(prm, self.describe_parameter(prm.name).type) if self.has_parameter(prm.name) else prm
+                  for prm in params]
         for prm in params:
+            declared = Parameter.Type(self.describe_parameter(prm.name).type) if self.has_parameter(prm.name) \
+                else prm.type_
+            if prm.type_ not in (declared, Parameter.Type.NOT_SET):     # rclpy refuses it; say so in words
+                self.count_error("rejected_parameters", f"{prm.name}: expects {type_words(declared)}, got "
+                                 f"{type_words(prm.type_)} {prm.value!r}")
+                continue
             lo, hi = self._ranges.get(prm.name, (None, None))
             if lo is not None and isinstance(prm.value, (int, float)) and not lo <= prm.value <= hi:
                 self.count_error("rejected_parameters", f"{prm.name}: {prm.value} outside [{lo}, {hi}]")
@@ -321,7 +356,8 @@ def guarded(counter: str) -> Callable:
             try:
                 return fn(self, *args, **kwargs)
             except Exception as exc:
-                self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
+                if self.context.ok():      # after shutdown began, publishing fails by design: not an error
+                    self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
         return inner
     return wrap
 
@@ -331,36 +367,53 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
 
     A node that cannot start (bad parameter, missing file, no CUDA) logs one
     line saying why and the process exits with status 1, so ``ros2 launch``
-    and supervisors see the failure instead of a half-running system.
+    and supervisors see the failure instead of a half-running system. Once a
+    shutdown has begun (Ctrl-C, SIGTERM, ``ros2 launch`` stopping), whatever the
+    executor was doing when the context went away ends quietly with status 0.
     """
     use_packaged_dds_profile()
     rclpy.init(args=args)
+    context = rclpy.get_default_context()
     executor = SingleThreadedExecutor()
     node = None
     failed = None
-    started = False
     try:
         node = node_factory()    # a managed node with autostart configures and activates here, or says why not
-        started = True
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:
-        if started:              # a crash while running: keep the traceback
+        if node is not None and context.ok():      # a crash while running: keep the traceback
             raise
-        failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
-        get_logger("semcom_ros").fatal(failed)
+        if node is None and context.ok():
+            failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
+            get_logger("semcom_ros").fatal(failed)
+        # otherwise the signal's shutdown raced the executor (e.g. RCLError creating a wait set): a clean stop
     finally:
         # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
         # own SIGINT too: a second one must not interrupt the teardown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        executor.shutdown()
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+        teardown(executor, node, quiet=node is None)
     if failed:
         sys.exit(1)
+
+
+def teardown(executor, node, quiet: bool) -> None:
+    """Shut the executor, the node and the context down, each even if an earlier step failed.
+
+    ``quiet``: the node never finished building (its start-up was refused), so its
+    half-made state cannot be torn down meaningfully and nothing is printed after
+    the one line that said why.
+    """
+    for step in (executor.shutdown, (lambda: node.destroy_node()) if node is not None else None, rclpy.try_shutdown):
+        if step is None:
+            continue
+        try:
+            step()
+        except Exception:
+            if not quiet and rclpy.ok():
+                raise
 
 
 def now_s(node: Node) -> float:

@@ -16,6 +16,8 @@ from .msg_convert import COMPRESSED_FORMATS, IMAGE_TRANSPORTS, array_to_compress
 
 
 class ImageSourceNode(SemcomNode):
+    source: FrameSource | None = None     # set before __init__ can fail, so teardown of a refused start works
+
     def __init__(self, **kwargs):
         super().__init__("image_source", **kwargs)
         self.param("source", "embedded", "where frames come from", choices=SOURCES)
@@ -35,7 +37,6 @@ class ImageSourceNode(SemcomNode):
         self.truth_pub = self.create_publisher(DiagnosticArray, "ground_truth", RELIABLE)
         self.pub = None
         self.advertise()
-        self.source: FrameSource | None = None
         self.timer = None
         self._open()
 

@@ -14,6 +14,7 @@ from std_msgs.msg import Float32, String
 
 from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
+from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s, run_node
 
 POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
@@ -73,8 +74,9 @@ class PolicyNode(SemcomNode):
 
     @guarded("processing_errors")
     def on_snr(self, msg: Float32) -> None:
-        if not math.isfinite(msg.data):
-            self.count_error("bad_snr", f"link_snr {msg.data} ignored: not finite")
+        problem = implausible_snr(msg.data)
+        if problem:
+            self.count_error("bad_snr", f"link_snr ignored: {problem}")
             return
         self.last_snr = float(msg.data)
         self.publish(self.policy.choose(self.last_snr, now_s(self)))

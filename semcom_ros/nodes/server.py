@@ -7,6 +7,7 @@ pilot-based ``estimated_snr`` (std_msgs/Float32, dB).
 """
 from __future__ import annotations
 
+import math
 import time
 
 import torch
@@ -16,6 +17,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from ..core.channels import equalize, estimate_from_pilots
+from ..core.snr_profiles import implausible_snr
 from .base import (NEWEST_FRAME, RELIABLE, ManagedNode, SequenceGaps, declare_link_params, guarded, load_link,
                    run_node)
 from .msg_convert import MessageError, cloud_to_symbols
@@ -91,9 +93,14 @@ class ServerNode(ManagedNode):
         with torch.no_grad():
             probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0].cpu()
         compute_s = time.perf_counter() - t0
-        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]), float(snr_est[0]),
-                            compute_s)
-        self.snr_pub.publish(Float32(data=float(snr_est[0])))     # after the result: it is not on the latency path
+        snr_db = float(snr_est[0])
+        problem = implausible_snr(snr_db)
+        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]),
+                            math.nan if problem else snr_db, compute_s)
+        if problem:         # e.g. a noise-free link: the estimate says nothing a policy could use
+            self.count_error("bad_snr", f"pilot SNR estimate not published: {problem}")
+        else:               # after the result: it is not on the latency path
+            self.snr_pub.publish(Float32(data=snr_db))
 
     def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float,
                        compute_s: float) -> None:

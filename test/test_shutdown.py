@@ -1,0 +1,115 @@
+"""Ctrl-C ends every node quietly with status 0, even while frames arrive faster than it can take them.
+
+The signal shuts the ROS context down from rclpy's signal handler while the
+executor may be anywhere in its loop (building a wait set, inside a callback,
+publishing), so each round starts the five nodes as processes, drives them
+above capacity with 640x480 frames, and sends SIGINT to all of them at once at
+a random moment. ``SEMCOM_SIGINT_ROUNDS`` sets the rounds (each node gets one
+SIGINT per round).
+"""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+
+from semcom_ros.nodes import system
+from semcom_ros.nodes.base import RELIABLE
+
+DRIVER = Path(__file__).parent / "camera_driver.py"
+ROUNDS = int(os.environ.get("SEMCOM_SIGINT_ROUNDS", "3"))
+LOAD = {"image_source": {"rate_hz": 120.0},                     # on top of the driver's 640x480 frames
+        "semcom_camera": {"viz_rate_hz": 30.0},
+        "semcom_channel": {"snr_db": 20.0, "snr_rate_hz": 100.0},
+        "semcom_policy": {"min_dwell_s": 0.0}}
+
+
+def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
+    rng = random.Random(7)
+    driver = subprocess.Popen([sys.executable, str(DRIVER), "--frames", "1000000", "--rate", "80", "--size",
+                               "640x480", "--pool", "20", "--wait", "600"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    rclpy.init()
+    node = rclpy.create_node("shutdown_watcher")
+    results = []
+    node.create_subscription(DiagnosticArray, "classification", results.append, RELIABLE)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    problems = []
+    try:
+        for round_ in range(ROUNDS):
+            procs = system.spawn(LOAD, names=tuple(system.NODES), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            results.clear()
+            end = time.monotonic() + 180
+            while len(results) < 3 and time.monotonic() < end and all(p.poll() is None for p in procs.values()):
+                executor.spin_once(timeout_sec=0.05)
+            assert len(results) >= 3, f"round {round_}: the pipeline did not start"
+            # let the load build up, then interrupt every node at once at a random moment
+            pause = time.monotonic() + rng.uniform(0.0, 1.5)
+            while time.monotonic() < pause:
+                executor.spin_once(timeout_sec=0.01)
+            for proc in procs.values():
+                proc.send_signal(signal.SIGINT)
+            for name, proc in procs.items():
+                err = proc.communicate(timeout=60)[1].decode(errors="replace")
+                if proc.returncode != 0 or "Traceback" in err or "RCLError" in err:
+                    problems.append(f"round {round_} {name}: status {proc.returncode}\n{err[-1500:]}")
+    finally:
+        driver.send_signal(signal.SIGINT)
+        try:
+            driver.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            driver.kill()
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+    assert not problems, "\n".join(problems)
+
+
+# A node whose executor loses its context at the worst moment: after the loop checked that the
+# context is fine and before the wait set is built, which is where a real SIGINT landed in a soak
+# run (RCLError: failed to initialize wait set). The waitable's __enter__ runs in exactly that window.
+RACE = """
+import rclpy, sys
+from rclpy.waitable import NumberOfEntities, Waitable
+from semcom_ros.nodes.base import SemcomNode, run_node
+
+class ShutdownMidLoop(Waitable):
+    def __init__(self, node):
+        super().__init__(node.default_callback_group)
+        self.loops = 0
+
+    def __enter__(self):
+        self.loops += 1
+        if self.loops == 5:
+            rclpy.get_default_context().shutdown()     # what the SIGINT handler does, here at a fixed point
+
+    def __exit__(self, *exc): pass
+
+    def is_ready(self, wait_set): return False
+    def take_data(self): return None
+    async def execute(self, taken_data): return None
+    def get_num_entities(self): return NumberOfEntities()
+    def add_to_wait_set(self, wait_set): pass
+
+class Busy(SemcomNode):
+    def __init__(self):
+        super().__init__("busy")
+        self.add_waitable(ShutdownMidLoop(self))
+        self.create_timer(0.001, lambda: None)
+
+run_node(Busy, sys.argv[1:])
+print("returned")
+"""
+
+
+def test_a_shutdown_between_the_executors_check_and_its_wait_set_ends_quietly():
+    proc = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert proc.stdout.strip() == "returned"
