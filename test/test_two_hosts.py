@@ -1,0 +1,147 @@
+"""Robot and server as two hosts: two network namespaces joined by a veth pair, channel symbols over UDP.
+
+The robot side (a camera driver sending 640x480 frames at 10 Hz, and the camera
+node) runs in one namespace, the server side (channel emulator, server, policy
+manager and a watcher) in the other, each with its own address, so everything
+between them crosses the veth link as between two machines: symbols one way,
+the policy's configuration the other. The test creates and removes the
+namespaces; it needs root and iproute2 and fails with the reason if the
+kernel refuses them. The robot's veth byte counter must account for every
+classified frame's symbols, so the frames cannot have travelled through
+shared memory.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve()
+DRIVER = HERE.parent / "camera_driver.py"
+SECONDS, RATE = 32, 10.0
+
+
+def sh(*cmd: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(cmd)}: {proc.stderr.strip()}")
+
+
+class TwoHosts:
+    """Namespaces robot/server with 10.213.<k>.1 and .2 on a veth pair; removed on close."""
+
+    def __init__(self):
+        k = os.getpid() % 250
+        self.robot, self.server = f"semcom_robot_{os.getpid()}", f"semcom_server_{os.getpid()}"
+        self.veth = (f"vr{os.getpid()}"[:15], f"vs{os.getpid()}"[:15])
+        sh("ip", "netns", "add", self.robot)
+        sh("ip", "netns", "add", self.server)
+        sh("ip", "link", "add", self.veth[0], "type", "veth", "peer", "name", self.veth[1])
+        for ns, dev, addr in ((self.robot, self.veth[0], f"10.213.{k}.1/24"),
+                              (self.server, self.veth[1], f"10.213.{k}.2/24")):
+            sh("ip", "link", "set", dev, "netns", ns)
+            sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)    # DDS discovery is multicast
+
+    def run(self, ns: str, args: list[str], **popen) -> subprocess.Popen:
+        env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
+        return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args], env=env, **popen)
+
+    def tx_bytes(self) -> int:
+        out = subprocess.run(["ip", "netns", "exec", self.robot, "cat",
+                              f"/sys/class/net/{self.veth[0]}/statistics/tx_bytes"], capture_output=True, text=True)
+        return int(out.stdout)
+
+    def close(self) -> None:
+        for ns in (self.robot, self.server):
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+
+
+def watch(seconds: float, frames: int) -> None:
+    """Server side: collect classifications until ``frames`` or ``seconds``, print them as one JSON line."""
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from semcom_ros.nodes.base import RELIABLE
+
+    rclpy.init()
+    node = rclpy.create_node("two_hosts_watch")
+    got = {}
+
+    def on_result(msg):
+        values = {kv.key: kv.value for kv in msg.status[0].values}
+        sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent), "tokens": int(values["tokens"]),
+                                         "configuration": values["configuration_id"]}
+
+    node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and len(got) < frames:
+        rclpy.spin_once(node, timeout_sec=0.1)
+    print(json.dumps(got), flush=True)
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
+
+
+def test_robot_and_server_on_two_hosts_over_udp():
+    try:
+        hosts = TwoHosts()
+    except (RuntimeError, FileNotFoundError) as exc:
+        pytest.fail(f"cannot create two network namespaces joined by a veth pair (needs root and iproute2): {exc}")
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    nodes = {}
+    try:
+        nodes["semcom_channel"] = hosts.run(hosts.server, ["-m", "semcom_ros.nodes.channel", "--ros-args",
+                                                           "-p", "snr_db:=30.0"], **quiet)
+        nodes["semcom_server"] = hosts.run(hosts.server, ["-m", "semcom_ros.nodes.server"], **quiet)
+        nodes["semcom_policy"] = hosts.run(hosts.server, ["-m", "semcom_ros.nodes.policy"], **quiet)
+        nodes["semcom_camera"] = hosts.run(hosts.robot, ["-m", "semcom_ros.nodes.camera", "--ros-args",
+                                                         "-p", "viz_rate_hz:=0.0"], **quiet)
+        time.sleep(6)            # server side up before the stream starts (the driver waits for the camera)
+        before = hosts.tx_bytes()
+        frames = int(SECONDS * RATE)
+        watcher = hosts.run(hosts.server, [str(HERE), "--watch", str(SECONDS + 30), str(frames)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(RATE),
+                                         "--size", "640x480"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sent = json.loads(driver.communicate(timeout=180)[0].decode().strip().splitlines()[-1])
+        out, err = watcher.communicate(timeout=120)
+        sent_bytes = hosts.tx_bytes() - before
+        got = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else {}
+        assert got, f"nothing classified on the server side: {err.decode()[-2000:]}"
+    finally:
+        for proc in nodes.values():
+            proc.send_signal(signal.SIGINT)
+        exits = {name: (proc.wait(timeout=60), proc.stderr.read().decode(errors="replace"))
+                 for name, proc in nodes.items()}
+        hosts.close()
+    latencies = [v["latency_ms"] for v in got.values()]
+    print(f"two hosts: {len(got)}/{sent['published']} classified, latency p50 {percentile(latencies, 50):.1f} ms, "
+          f"p95 {percentile(latencies, 95):.1f} ms, {sent_bytes / 1e3:.0f} kB robot -> server", file=sys.stderr)
+    assert sent["published"] == frames
+    assert len(got) >= 0.98 * frames, f"{len(got)} of {frames} classified"
+    # every classified frame's records (4 pilots + its tokens, m=4: 8 float32 + size + config each) crossed the link
+    payload = sum((4 + v["tokens"]) * (2 * 4 + 2) * 4 for v in got.values())
+    assert sent_bytes >= payload, f"{sent_bytes} bytes left the robot's interface, the symbols alone are {payload}"
+    assert {name: code for name, (code, _) in exits.items()} == dict.fromkeys(nodes, 0), exits
+    assert not [name for name, (_, text) in exits.items() if "Traceback" in text], exits
+    # the policy's choice for the 30 dB link crossed back from the server side to the camera
+    from semcom_ros.core.bundle import load_bundle
+
+    assert got[max(got, key=int)]["configuration"] == load_bundle("default").front(4).get("S3").name
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--watch"]:
+        watch(float(sys.argv[2]), int(sys.argv[3]))
