@@ -8,7 +8,7 @@ from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
-from semcom_ros.nodes.launch_support import managed, require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 
 
 def generate_launch_description():
@@ -21,7 +21,11 @@ def generate_launch_description():
                                                             "device": arg("device"),
                                                             "image_transport": arg("image_transport"),
                                                             "image_reliability": arg("image_reliability"),
-                                                            "autostart": False}],
+                                                            # the node brings itself to active (README:
+                                                            # Managed nodes); a failed configure leaves it
+                                                            # unconfigured instead of stopping the launch
+                                                            "autostart": arg("autostart"),
+                                                            "exit_on_failure": False}],
                            remappings=[("image", camera_topic)],
                            on_exit=stop_launch_on_failure())
     return LaunchDescription([
@@ -59,5 +63,5 @@ def generate_launch_description():
                                               "device": arg("camera_index"), "transport": arg("image_transport")}],
              remappings=[("image", camera_topic)],     # compressed: <camera_topic>/compressed
              on_exit=stop_launch_on_failure()),
-        *managed(camera, arg("autostart")),
+        camera,
     ])

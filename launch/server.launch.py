@@ -7,7 +7,7 @@ from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
-from semcom_ros.nodes.launch_support import managed, require_value, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 
 POLICY_MODES = ["snr_table", "max_accuracy_under_cap", "min_cost_above_floor", "lyapunov"]
 SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
@@ -19,7 +19,10 @@ def generate_launch_description():
     ns = arg("namespace")
     server = LifecycleNode(package="semcom_ros", executable="server_node", name="semcom_server", namespace=ns,
                            parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
-                                                            "device": arg("device"), "autostart": False}],
+                                                            "device": arg("device"),
+                                                            # brings itself to active (README: Managed nodes)
+                                                            "autostart": arg("autostart"),
+                                                            "exit_on_failure": False}],
                            on_exit=stop_launch_on_failure())
     return LaunchDescription([
         SetEnvironmentVariable("FASTDDS_DEFAULT_PROFILES_FILE", EnvironmentVariable(
@@ -47,7 +50,7 @@ def generate_launch_description():
              parameters=[arg("params_file"), {"profile": arg("snr_profile"), "csv_path": arg("snr_trace"),
                                               "channel": arg("channel")}],
              on_exit=stop_launch_on_failure()),
-        *managed(server, arg("autostart")),
+        server,
         Node(package="semcom_ros", executable="policy_node", name="semcom_policy", namespace=ns,
              parameters=[arg("params_file"), {"bundle": arg("bundle"), "rate": arg("rate"),
                                               "mode": arg("policy_mode")}],

@@ -43,7 +43,7 @@ def node_declares(module: str) -> tuple[str, set[str]]:
         if f"{helper}(self)" in src:
             params |= declared
     if "(ManagedNode)" in src:
-        managed = base[base.index("class ManagedNode"):base.index("\ndef ", base.index("class ManagedNode"))]
+        managed = (ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()
         params |= set(re.findall(r'self\.param\("(\w+)"', managed))
     return name, params
 
@@ -117,6 +117,8 @@ def declared_defaults(module: str) -> dict:
     trees = [ast.parse(src)]
     if "declare_link_params(self)" in src or "declare_bundle_params(self)" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
+    if "(ManagedNode)" in src:
+        trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()))
     out = {}
     for tree in trees:
         for n in ast.walk(tree):
@@ -154,16 +156,20 @@ def test_config_file_equals_the_node_declarations_and_skips_launch_arguments():
             f"{node}: {set(values) & launched[node]} are set by launch arguments, the YAML value would be ignored"
 
 
-def test_camera_and_server_are_managed_nodes_brought_up_by_the_launch():
+def test_camera_and_server_are_managed_nodes_that_bring_themselves_up():
+    """No transition has to travel for the launch to end active: the nodes start themselves (README)."""
     managed_executables = set()
     for path in LAUNCH_FILES:
         tree = ast.parse(path.read_text())
         for call in calls(tree, "Node"):
             if call.func.id == "LifecycleNode":
                 managed_executables.add(literal(kw(call, "executable"), tree))
-                params = [item for item in kw(call, "parameters").elts if isinstance(item, ast.Dict)]
-                assert any(literal(k, tree) == "autostart" and literal(v, tree) is False
-                           for d in params for k, v in zip(d.keys, d.values)), "the launch drives the transitions"
-        if "LifecycleNode(" in path.read_text():
-            assert "managed(" in path.read_text(), f"{path.name}: lifecycle nodes must be brought up"
+                given = {literal(k, tree): v for d in kw(call, "parameters").elts if isinstance(d, ast.Dict)
+                         for k, v in zip(d.keys, d.values)}
+                autostart = given.get("autostart")
+                assert isinstance(autostart, ast.Call) and ast.unparse(autostart) == "arg('autostart')", \
+                    f"{path.name}: autostart must follow the launch argument"
+                assert literal(given["exit_on_failure"], tree) is False, \
+                    f"{path.name}: a failed configure must leave the node for a lifecycle manager, not stop it"
+        assert "ChangeState" not in path.read_text() and "OnStateTransition" not in path.read_text()
     assert managed_executables == {"camera_node", "server_node"}

@@ -136,3 +136,49 @@ def test_a_bad_bundle_leaves_the_server_unconfigured_and_running(manager, tmp_pa
     finally:
         codes = stop(procs)
     assert codes == {"semcom_server": 0}
+
+
+# what the launch files pass the managed nodes with autostart:=true (test_launch_files checks they do)
+LAUNCHED = {"autostart": True, "exit_on_failure": False}
+
+
+def test_started_as_the_launch_files_start_it_the_camera_ends_active_however_long_configure_takes(manager):
+    """A slow configure and a lost transition response cannot leave the camera inactive.
+
+    Configure graph-captures the edge (tens of seconds, far beyond a service timeout); a manager's own
+    configure request arrives meanwhile and its response is never read.
+    """
+    procs = system.spawn({"semcom_camera": {**LAUNCHED, "viz_rate_hz": 0.0, "compile_configurations": ["S1"]}},
+                         names=("semcom_camera",), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        client = manager.node.create_client(ChangeState, "/semcom_camera/change_state")
+        assert client.wait_for_service(timeout_sec=300)
+        client.call_async(ChangeState.Request(transition=Transition(id=Transition.TRANSITION_CONFIGURE)))
+        manager.node.destroy_client(client)                   # the response is dropped
+        assert manager.spin_until(lambda: manager.value("semcom_camera", "state") == "active", 60), \
+            manager.value("semcom_camera", "state")
+        assert manager.value("semcom_camera", "compiled") == "S1 (p02)"
+        assert manager.status["semcom_camera"].level != DiagnosticStatus.ERROR
+        before = len(manager.symbols)
+        manager.drive(20)
+        assert len(manager.symbols) - before >= 18
+    finally:
+        codes = stop(procs)
+    assert codes == {"semcom_camera": 0}
+
+
+def test_a_node_meant_to_be_active_that_is_not_says_so(manager, tmp_path):
+    procs = system.spawn({"semcom_server": {**LAUNCHED, "bundle": str(tmp_path / "missing"), "active_timeout_s": 2.0}},
+                         names=("semcom_server",), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert manager.spin_until(lambda: "meant to be active" in getattr(manager.status.get("semcom_server"),
+                                                                          "message", ""), 60)
+        status = manager.status["semcom_server"]
+        assert status.level == DiagnosticStatus.ERROR
+        assert "unconfigured" in status.message and "is not a bundle" in status.message
+        assert procs["semcom_server"].poll() is None          # still running, for a lifecycle manager to retry
+    finally:
+        codes = stop(procs)
+    log = procs["semcom_server"].stderr.read().decode()
+    assert codes == {"semcom_server": 0}
+    assert "meant to be active (autostart) but unconfigured" in log, log[-2000:]

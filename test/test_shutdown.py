@@ -78,7 +78,8 @@ def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
 RACE = """
 import rclpy, sys
 from rclpy.waitable import NumberOfEntities, Waitable
-from semcom_ros.nodes.base import SemcomNode, run_node
+from semcom_ros.nodes.base import SemcomNode
+from semcom_ros.nodes.process import run_node
 
 class ShutdownMidLoop(Waitable):
     def __init__(self, node):

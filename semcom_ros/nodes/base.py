@@ -1,20 +1,14 @@
-"""What every semcom_ros node shares: declared parameters, counters on /diagnostics, a clean main."""
+"""What every semcom_ros node shares: declared parameters, counters on /diagnostics, QoS, the bundle."""
 from __future__ import annotations
 
 import functools
 import os
-import signal
-import sys
 import time
 from collections import Counter
 from typing import Any, Callable, Sequence
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
-from rclpy.lifecycle import LifecycleNodeMixin, TransitionCallbackReturn
-from rclpy.logging import get_logger
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
@@ -230,6 +224,10 @@ class SemcomNode(Node):
     def lifecycle_values(self) -> dict[str, Any]:
         return {}
 
+    def problem(self) -> str:
+        """What keeps the node from doing its job (ERROR on /diagnostics), or ''."""
+        return ""
+
     def publish_diagnostics(self) -> None:
         status = DiagnosticStatus(name=f"{self.get_name()}", hardware_id=self.get_fully_qualified_name())
         # WARN while trouble is recent; the counters keep the whole history
@@ -237,79 +235,14 @@ class SemcomNode(Node):
                   if time.monotonic() - t <= self.WARN_WINDOW_S]
         status.level = DiagnosticStatus.WARN if recent else DiagnosticStatus.OK
         status.message = "; ".join(recent) if recent else "ok"
-        if getattr(self, "failure", ""):          # a managed node that could not configure
-            status.level, status.message = DiagnosticStatus.ERROR, f"unconfigured: {self.failure}"
+        problem = self.problem()
+        if problem:
+            status.level, status.message = DiagnosticStatus.ERROR, problem
         values = {**self.counters, **self.lifecycle_values(), **self.diagnostic_values()}
         status.values = [KeyValue(key=str(k), value=str(v)) for k, v in values.items()]
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
-
-
-class ManagedNode(LifecycleNodeMixin, SemcomNode):
-    """A lifecycle (managed) node: configure loads, activate subscribes, deactivate unsubscribes, cleanup frees.
-
-    Subclasses implement ``configure``, ``activate``, ``deactivate`` and ``cleanup``.
-    A configure that fails leaves the node unconfigured with the reason logged,
-    counted and on /diagnostics, so it can be fixed and configured again. With
-    ``autostart`` (the default, for ``ros2 run`` and scripts) the node configures
-    and activates itself when built and a failure stops it; the launch files set
-    it false and drive the transitions as a lifecycle manager would.
-    """
-
-    def __init__(self, name: str, **kwargs):
-        SemcomNode.__init__(self, name, **kwargs)
-        LifecycleNodeMixin.__init__(self)
-        self.failure = ""
-        self.param("autostart", True, "configure and activate at start-up; false: wait for lifecycle "
-                   "transitions (ros2 lifecycle set <node> configure|activate)", read_only=True)
-
-    def start(self) -> None:
-        """Configure and activate now; raise with the reason if configuring fails."""
-        if self.p("autostart"):
-            if self.trigger_configure() != TransitionCallbackReturn.SUCCESS:
-                raise RuntimeError(self.failure)
-            self.trigger_activate()
-
-    @property
-    def state(self) -> str:
-        return self._state_machine.current_state[1]
-
-    def configure(self) -> None: ...
-    def activate(self) -> None: ...
-    def deactivate(self) -> None: ...
-    def cleanup(self) -> None: ...
-
-    def on_configure(self, state) -> TransitionCallbackReturn:
-        try:
-            self.configure()
-        except Exception as exc:  # noqa: BLE001 - any reason the parts do not load: report it, stay unconfigured
-            self.failure = str(exc)
-            self.count_error("configure_failures", f"cannot configure: {exc}", severe=True)
-            self.cleanup()
-            return TransitionCallbackReturn.FAILURE
-        self.failure = ""
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_activate(self, state) -> TransitionCallbackReturn:
-        self.activate()
-        return super().on_activate(state)
-
-    def on_deactivate(self, state) -> TransitionCallbackReturn:
-        self.deactivate()
-        return super().on_deactivate(state)
-
-    def on_cleanup(self, state) -> TransitionCallbackReturn:
-        self.cleanup()
-        return TransitionCallbackReturn.SUCCESS
-
-    def on_shutdown(self, state) -> TransitionCallbackReturn:
-        self.deactivate()
-        self.cleanup()
-        return TransitionCallbackReturn.SUCCESS
-
-    def lifecycle_values(self) -> dict[str, Any]:
-        return {"state": self.state, **({"configure_failure": self.failure} if self.failure else {})}
 
 
 def declare_bundle_params(node: SemcomNode) -> None:
@@ -360,60 +293,6 @@ def guarded(counter: str) -> Callable:
                     self.count_error(counter, f"{fn.__name__}: {type(exc).__name__}: {exc}")
         return inner
     return wrap
-
-
-def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
-    """Standard main: init, spin until Ctrl-C or shutdown, then tear down in order.
-
-    A node that cannot start (bad parameter, missing file, no CUDA) logs one
-    line saying why and the process exits with status 1, so ``ros2 launch``
-    and supervisors see the failure instead of a half-running system. Once a
-    shutdown has begun (Ctrl-C, SIGTERM, ``ros2 launch`` stopping), whatever the
-    executor was doing when the context went away ends quietly with status 0.
-    """
-    use_packaged_dds_profile()
-    rclpy.init(args=args)
-    context = rclpy.get_default_context()
-    executor = SingleThreadedExecutor()
-    node = None
-    failed = None
-    try:
-        node = node_factory()    # a managed node with autostart configures and activates here, or says why not
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except Exception as exc:
-        if node is not None and context.ok():      # a crash while running: keep the traceback
-            raise
-        if node is None and context.ok():
-            failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
-            get_logger("semcom_ros").fatal(failed)
-        # otherwise the signal's shutdown raced the executor (e.g. RCLError creating a wait set): a clean stop
-    finally:
-        # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
-        # own SIGINT too: a second one must not interrupt the teardown.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        teardown(executor, node, quiet=node is None)
-    if failed:
-        sys.exit(1)
-
-
-def teardown(executor, node, quiet: bool) -> None:
-    """Shut the executor, the node and the context down, each even if an earlier step failed.
-
-    ``quiet``: the node never finished building (its start-up was refused), so its
-    half-made state cannot be torn down meaningfully and nothing is printed after
-    the one line that said why.
-    """
-    for step in (executor.shutdown, (lambda: node.destroy_node()) if node is not None else None, rclpy.try_shutdown):
-        if step is None:
-            continue
-        try:
-            step()
-        except Exception:
-            if not quiet and rclpy.ok():
-                raise
 
 
 def now_s(node: Node) -> float:

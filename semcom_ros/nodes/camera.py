@@ -24,10 +24,12 @@ from std_msgs.msg import String
 from ..core.channels import with_pilots
 from ..core.merge_viz import render_partition
 from ..core.merging_vit import MergeSchedule
-from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, ManagedNode, SequenceGaps, declare_link_params, guarded,
-                   image_qos, load_link, now_s, run_node)
+from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, SequenceGaps, declare_link_params, guarded, image_qos,
+                   load_link, now_s)
+from .managed import ManagedNode
 from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
                           image_to_array, symbols_to_cloud)
+from .process import run_node
 
 
 class CameraNode(ManagedNode):

@@ -13,8 +13,9 @@ from std_msgs.msg import Float32
 
 from ..core.numpy_channel import CHANNELS, propagate
 from ..core.snr_profiles import PROFILES, SnrProfile
-from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, run_node, wall
+from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
 from .msg_convert import MessageError, cloud_to_symbols, symbols_to_cloud
+from .process import run_node
 
 
 class ChannelNode(SemcomNode):

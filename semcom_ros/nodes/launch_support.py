@@ -1,5 +1,8 @@
 """What the launch files share: refuse bad arguments before anything starts, stop on a failed node.
 
+The managed camera and server nodes bring themselves to active (``autostart``),
+so the launch files send them no lifecycle transitions.
+
 Imported only by ``launch/*.launch.py`` (it needs the ``launch`` package of a ROS install).
 """
 from __future__ import annotations
@@ -35,29 +38,3 @@ def stop_launch_on_failure() -> OpaqueFunction:
                                f"(see its log line above); stopping the launch")
         return []
     return OpaqueFunction(function=check)
-
-
-def managed(node, autostart) -> list:
-    """A ``LifecycleNode`` action plus, when ``autostart`` is true, what brings it to active.
-
-    Configure is requested as soon as the node is up; once it reaches inactive
-    from configuring, activate follows. A configure that fails leaves the node
-    unconfigured (its log and /diagnostics say why) for ``ros2 lifecycle set``.
-    """
-    from launch.actions import EmitEvent, RegisterEventHandler
-    from launch.conditions import IfCondition
-    from launch.events import matches_action
-    from launch_ros.event_handlers import OnStateTransition
-    from launch_ros.events.lifecycle import ChangeState
-    from lifecycle_msgs.msg import Transition
-
-    def change(transition: int, **kwargs) -> EmitEvent:
-        return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node), transition_id=transition),
-                         **kwargs)
-
-    activate_when_configured = RegisterEventHandler(
-        OnStateTransition(target_lifecycle_node=node, start_state="configuring", goal_state="inactive",
-                          entities=[change(Transition.TRANSITION_ACTIVATE)]),
-        condition=IfCondition(autostart))
-    configure = change(Transition.TRANSITION_CONFIGURE, condition=IfCondition(autostart))
-    return [node, activate_when_configured, configure]

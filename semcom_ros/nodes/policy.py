@@ -15,7 +15,8 @@ from std_msgs.msg import Float32, String
 from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
-from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s, run_node
+from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
+from .process import run_node
 
 POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
                  "accuracy_floor", "budget", "v", "cost")

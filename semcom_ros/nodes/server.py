@@ -18,9 +18,10 @@ from std_msgs.msg import Float32, String
 
 from ..core.channels import equalize, estimate_from_pilots
 from ..core.snr_profiles import implausible_snr
-from .base import (NEWEST_FRAME, RELIABLE, ManagedNode, SequenceGaps, declare_link_params, guarded, load_link,
-                   run_node)
+from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, guarded, load_link
+from .managed import ManagedNode
 from .msg_convert import MessageError, cloud_to_symbols
+from .process import run_node
 
 
 class ServerNode(ManagedNode):

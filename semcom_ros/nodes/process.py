@@ -1,0 +1,67 @@
+"""A node's process from start to exit: one line and status 1 when it cannot start, status 0 on Ctrl-C."""
+from __future__ import annotations
+
+import signal
+import sys
+from typing import Callable
+
+import rclpy
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
+from rclpy.logging import get_logger
+from rclpy.node import Node
+
+from .base import use_packaged_dds_profile
+
+
+def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
+    """Standard main: init, spin until Ctrl-C or shutdown, then tear down in order.
+
+    A node that cannot start (bad parameter, missing file, no CUDA) logs one
+    line saying why and the process exits with status 1, so ``ros2 launch``
+    and supervisors see the failure instead of a half-running system. Once a
+    shutdown has begun (Ctrl-C, SIGTERM, ``ros2 launch`` stopping), whatever the
+    executor was doing when the context went away ends quietly with status 0.
+    """
+    use_packaged_dds_profile()
+    rclpy.init(args=args)
+    context = rclpy.get_default_context()
+    executor = SingleThreadedExecutor()
+    node = None
+    failed = None
+    try:
+        node = node_factory()    # a managed node with autostart configures and activates here, or says why not
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except Exception as exc:
+        if node is not None and context.ok():      # a crash while running: keep the traceback
+            raise
+        if node is None and context.ok():
+            failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
+            get_logger("semcom_ros").fatal(failed)
+        # otherwise the signal's shutdown raced the executor (e.g. RCLError creating a wait set): a clean stop
+    finally:
+        # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
+        # own SIGINT too: a second one must not interrupt the teardown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        teardown(executor, node, quiet=node is None)
+    if failed:
+        sys.exit(1)
+
+
+def teardown(executor, node, quiet: bool) -> None:
+    """Shut the executor, the node and the context down, each even if an earlier step failed.
+
+    ``quiet``: the node never finished building (its start-up was refused), so its
+    half-made state cannot be torn down meaningfully and nothing is printed after
+    the one line that said why.
+    """
+    for step in (executor.shutdown, (lambda: node.destroy_node()) if node is not None else None, rclpy.try_shutdown):
+        if step is None:
+            continue
+        try:
+            step()
+        except Exception:
+            if not quiet and rclpy.ok():
+                raise
