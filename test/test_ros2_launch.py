@@ -3,8 +3,9 @@
 The PyPI-only set-up has no ``launch``/``launch_ros``/``ros2cli`` (no registry
 carries them), so there this test is skipped with that reason; on a ROS 2
 install (colcon-built package, ``source install/setup.bash``) it starts the
-whole system, waits for classifications, checks that the managed nodes reached
-active, and stops it with Ctrl-C.
+whole system with the camera graph-capturing S1, S2 and S3 at configure (a
+start-up of minutes), waits for classifications, checks that the managed nodes
+reached active on their own, and stops it with Ctrl-C.
 """
 import importlib.util
 import os
@@ -16,6 +17,7 @@ import time
 
 import pytest
 import rclpy
+import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 
 from semcom_ros.nodes.base import RELIABLE
@@ -37,8 +39,14 @@ def ros2_launch_missing() -> str:
 
 
 @pytest.mark.skipif(bool(ros2_launch_missing()), reason=ros2_launch_missing() or "available")
-def test_semcom_launch_runs_the_system_and_stops_cleanly():
-    launch = subprocess.Popen(["ros2", "launch", "semcom_ros", "semcom.launch.py"], stdout=subprocess.PIPE,
+def test_semcom_launch_runs_the_system_and_stops_cleanly(tmp_path):
+    from ament_index_python.packages import get_package_share_directory
+
+    params = yaml.safe_load(open(os.path.join(get_package_share_directory("semcom_ros"), "config", "semcom.yaml")))
+    params["semcom_camera"]["ros__parameters"]["compile_configurations"] = ["S1", "S2", "S3"]     # a slow configure
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    launch = subprocess.Popen(["ros2", "launch", "semcom_ros", "semcom.launch.py",
+                               f"params_file:={tmp_path / 'params.yaml'}"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, start_new_session=True, env=dict(os.environ))
     rclpy.init()
     node = rclpy.create_node("ros2_launch_watcher")
@@ -48,11 +56,12 @@ def test_semcom_launch_runs_the_system_and_stops_cleanly():
                              lambda m: status.update({s.name: {kv.key: kv.value for kv in s.values}
                                                       for s in m.status}), RELIABLE)
     try:
-        end = time.monotonic() + 180
+        end = time.monotonic() + 900
         while time.monotonic() < end and len(results) < 10 and launch.poll() is None:
             rclpy.spin_once(node, timeout_sec=0.1)
         assert len(results) >= 10, f"{len(results)} classifications; launch exited: {launch.poll()}"
         assert status["semcom_camera"]["state"] == "active" and status["semcom_server"]["state"] == "active"
+        assert status["semcom_camera"]["compiled"] == "S1 (p02), S2 (p06), S3 (p18)"
     finally:
         os.killpg(launch.pid, signal.SIGINT)
         out = launch.communicate(timeout=60)[0].decode()
