@@ -27,7 +27,9 @@ CLOSED_SETS = {"policy_mode": POLICY_MODES, "snr_profile": PROFILES, "channel": 
 
 def entry_points() -> dict[str, str]:
     """console script -> module, from setup.py."""
-    return dict(re.findall(r'"(\w[\w-]*) = semcom_ros\.([\w.]+):main"', (ROOT / "setup.py").read_text()))
+    scripts = re.findall(r'"(\w[\w-]*) = semcom_ros\.([\w.]+):(\w+)"', (ROOT / "setup.py").read_text())
+    # nodes start through nodes/start.py, whose function of each name runs the node module of that name
+    return {name: f"nodes.{func}" if module == "nodes.start" else module for name, module, func in scripts}
 
 
 def node_declares(module: str) -> tuple[str, set[str]]:

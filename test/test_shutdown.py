@@ -114,3 +114,18 @@ def test_a_shutdown_between_the_executors_check_and_its_wait_set_ends_quietly():
     proc = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert proc.stdout.strip() == "returned"
+
+
+def test_ctrl_c_while_a_node_is_still_importing_ends_quietly():
+    """A launch stopped right after it started: the SIGINT lands while torch and timm are importing."""
+    codes = []
+    for delay in (0.8, 1.6):
+        proc = subprocess.Popen([sys.executable, "-m", "semcom_ros.nodes.start", "camera"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert "Traceback" not in err, err[-2000:]
+        assert "edge active" not in err, "the interrupt came too late to test the import"
+        codes.append(proc.returncode)
+    assert codes == [0, 0]

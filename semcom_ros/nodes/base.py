@@ -164,23 +164,26 @@ class SemcomNode(Node):
         """Called after accepted changes."""
 
     def _as_declared(self, params):
-        """Whole numbers for float parameters (as users type them), then count range violations.
+        """Whole numbers for float parameters (as users type them); count what rclpy will refuse.
 
-        rclpy rejects out-of-range values before any callback sees them, so they are counted here.
+        rclpy rejects wrong types and out-of-range values before any callback sees
+        them, so they are counted and worded here.
         """
-        params = [widen(prm, self.describe_parameter(prm.name).type) if self.has_parameter(prm.name) else prm
-                  for prm in params]
+        out = []
         for prm in params:
-            declared = Parameter.Type(self.describe_parameter(prm.name).type) if self.has_parameter(prm.name) \
-                else prm.type_
-            if prm.type_ not in (declared, Parameter.Type.NOT_SET):     # rclpy refuses it; say so in words
+            if not self.has_parameter(prm.name):
+                out.append(prm)
+                continue
+            declared = Parameter.Type(self.describe_parameter(prm.name).type)
+            prm = widen(prm, declared)
+            out.append(prm)
+            lo, hi = self._ranges.get(prm.name, (None, None))
+            if prm.type_ not in (declared, Parameter.Type.NOT_SET):
                 self.count_error("rejected_parameters", f"{prm.name}: expects {type_words(declared)}, got "
                                  f"{type_words(prm.type_)} {prm.value!r}")
-                continue
-            lo, hi = self._ranges.get(prm.name, (None, None))
-            if lo is not None and isinstance(prm.value, (int, float)) and not lo <= prm.value <= hi:
+            elif lo is not None and isinstance(prm.value, (int, float)) and not lo <= prm.value <= hi:
                 self.count_error("rejected_parameters", f"{prm.name}: {prm.value} outside [{lo}, {hi}]")
-        return params
+        return out
 
     def _check_parameters(self, params) -> SetParametersResult:
         # the whole batch, so cross-checks see an atomic change of several parameters together

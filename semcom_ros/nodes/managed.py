@@ -57,15 +57,15 @@ class ManagedNode(LifecycleNodeMixin, SemcomNode):
         return self._state_machine.current_state[1]
 
     def problem(self) -> str:
-        if self.meant_active and self.state != "active" and \
-                time.monotonic() - self.started_at >= self.p("active_timeout_s"):
-            why = f"meant to be active (autostart) but {self.state} " \
-                  f"{time.monotonic() - self.started_at:.0f} s after start"
-            if not self.stuck_reported:
+        since = time.monotonic() - self.started_at
+        reason = f": {self.failure}" if self.failure else ""
+        if self.meant_active and self.state != "active" and since >= self.p("active_timeout_s"):
+            stuck = f"meant to be active (autostart) but {self.state} {since:.0f} s after start{reason}"
+            if not self.stuck_reported:      # once in the log; /diagnostics repeats it every second
                 self.stuck_reported = True
-                self.get_logger().error(why + (f": {self.failure}" if self.failure else ""))
-            return why + (f": {self.failure}" if self.failure else "")
-        return f"unconfigured: {self.failure}" if self.failure else ""
+                self.get_logger().error(stuck)
+            return stuck
+        return f"unconfigured{reason}" if self.failure else ""
 
     def configure(self) -> None: ...
     def activate(self) -> None: ...

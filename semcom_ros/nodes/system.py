@@ -49,5 +49,7 @@ def spawn(parameters: dict[str, dict], names=PIPELINE, **popen) -> dict[str, sub
     out = {}
     for name in names:
         args = [a for k, v in parameters.get(name, {}).items() for a in ("-p", f"{k}:={ros_arg(v)}")]
-        out[name] = subprocess.Popen([sys.executable, "-m", NODES[name][0], "--ros-args", *args], **popen)
+        node_module = NODES[name][0].rsplit(".", 1)[1]
+        out[name] = subprocess.Popen([sys.executable, "-m", "semcom_ros.nodes.start", node_module, "--ros-args",
+                                      *args], **popen)
     return out
