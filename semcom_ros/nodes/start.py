@@ -11,22 +11,20 @@ when the node cannot start).
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 
 
 def interrupted(signum, frame):
-    # ros2 launch sends its own SIGINT after the terminal's: the second must not cut the quiet exit short
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
+    # nothing has started yet (no DDS participant, no open files): leave at once, quietly, whatever
+    # the import was doing; ros2 launch's own SIGINT after the terminal's cannot cut this short
+    os._exit(0)
 
 
 def run(node_module: str) -> None:
     signal.signal(signal.SIGINT, interrupted)
-    try:
-        main = importlib.import_module(f"{__package__}.{node_module}").main
-    except KeyboardInterrupt:
-        sys.exit(0)
+    main = importlib.import_module(f"{__package__}.{node_module}").main
     signal.signal(signal.SIGINT, signal.default_int_handler)
     main()
 
