@@ -324,27 +324,32 @@ def test_whole_numbers_for_float_parameters_and_absurd_snrs_across_processes(tmp
         {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
     snr_pub = node.create_publisher(Float32, "link_snr", RELIABLE)
 
-    def call(future):
-        executor.spin_until_future_complete(future, timeout_sec=30)
-        return future.result()
+    def call(request):
+        """A parameter service call; sent again if the response is lost (as happens just after discovery)."""
+        for _ in range(3):
+            future = request()
+            executor.spin_until_future_complete(future, timeout_sec=20)
+            if future.done() and future.result() is not None:
+                return future.result()
+        raise AssertionError("no response from the policy's parameter services")
 
     try:
         assert client.wait_for_services(60), proc.stderr.read1(3000) if proc.poll() is not None else "no services"
         names = ["table_snr_db", "budget", "v", "min_dwell_s"]
-        got = dict(zip(names, call(client.get_parameters(names)).values))
+        got = dict(zip(names, call(lambda: client.get_parameters(names)).values))
         assert list(got["table_snr_db"].double_array_value) == [-100.0, 8.0, 16.0]
         assert (got["budget"].double_value, got["v"].double_value, got["min_dwell_s"].double_value) == (150, 50, 0)
         # ros2 param set /semcom_policy hysteresis_db 2
-        results = call(client.set_parameters([Parameter("hysteresis_db", value=2)])).results
+        results = call(lambda: client.set_parameters([Parameter("hysteresis_db", value=2)])).results
         assert results[0].successful, results[0].reason
-        res = call(client.set_parameters_atomically([Parameter("table_snr_db", value=[-100, 10]),
-                                                     Parameter("table_configurations", value=["S1", "S3"])]))
+        table = [Parameter("table_snr_db", value=[-100, 10]), Parameter("table_configurations", value=["S1", "S3"])]
+        res = call(lambda: client.set_parameters_atomically(table))
         assert res.result.successful, res.result.reason
-        refused = call(client.set_parameters([Parameter("hysteresis_db", value=50), Parameter("budget", value="9"),
-                                              Parameter("v", value=True)])).results
+        wrong = [Parameter("hysteresis_db", value=50), Parameter("budget", value="9"), Parameter("v", value=True)]
+        refused = call(lambda: client.set_parameters(wrong)).results
         assert [r.successful for r in refused] == [False, False, False]
         got = dict(zip(["hysteresis_db", "table_snr_db"],
-                       call(client.get_parameters(["hysteresis_db", "table_snr_db"])).values))
+                       call(lambda: client.get_parameters(["hysteresis_db", "table_snr_db"])).values))
         assert got["hysteresis_db"].double_value == 2.0 and list(got["table_snr_db"].double_array_value) == [-100, 10]
         # link SNRs no radio link has: dropped and counted; a real one (20 dB) switches to the high level
         end = time.monotonic() + 30
@@ -353,7 +358,7 @@ def test_whole_numbers_for_float_parameters_and_absurd_snrs_across_processes(tmp
                 snr_pub.publish(Float32(data=value))
             executor.spin_once(timeout_sec=0.2)
         diag = status["semcom_policy"]
-        assert int(diag["bad_snr"]) >= 2 and int(diag["rejected_parameters"]) == 3
+        assert int(diag["bad_snr"]) >= 2 and int(diag["rejected_parameters"]) in (3, 6, 9)     # 3 per attempt
         assert diag["link_snr_db"] == "nan" and len(set(configs)) == 1
         snr_pub.publish(Float32(data=20.0))
         high = load_bundle("default").front(4).get("S3").name
