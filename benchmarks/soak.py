@@ -38,19 +38,13 @@ import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 
+from node_footprint import status_kb      # benchmarks/, on the path when run as a script
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE, use_packaged_dds_profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DRIVER = ROOT / "test" / "camera_driver.py"
 NODES = ("semcom_camera", "semcom_channel", "semcom_server", "semcom_policy")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def probe_ms() -> float:
@@ -107,7 +101,7 @@ def main(argv=None) -> dict:
             executor.spin_once(timeout_sec=0.05)
             if time.monotonic() >= next_sample:
                 for n, p in procs.items():
-                    samples[n].append((time.monotonic() - t0, rss_mb(p.pid)))
+                    samples[n].append((time.monotonic() - t0, status_kb(p.pid, "VmRSS") / 1024))
                 probes.append((time.monotonic() - t0, probe_ms()))
                 next_sample += args.sample_s
                 minute = int((time.monotonic() - t0) // 60)

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 HERE = Path(__file__).resolve()
@@ -89,11 +90,6 @@ def watch(seconds: float, frames: int) -> None:
     rclpy.shutdown()
 
 
-def percentile(values, q):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
-
-
 def test_robot_and_server_on_two_hosts_over_udp():
     try:
         hosts = TwoHosts()
@@ -127,8 +123,8 @@ def test_robot_and_server_on_two_hosts_over_udp():
                  for name, proc in nodes.items()}
         hosts.close()
     latencies = [v["latency_ms"] for v in got.values()]
-    print(f"two hosts: {len(got)}/{sent['published']} classified, latency p50 {percentile(latencies, 50):.1f} ms, "
-          f"p95 {percentile(latencies, 95):.1f} ms, {sent_bytes / 1e3:.0f} kB robot -> server", file=sys.stderr)
+    print(f"two hosts: {len(got)}/{sent['published']} classified, latency p50 {np.percentile(latencies, 50):.1f} ms, "
+          f"p95 {np.percentile(latencies, 95):.1f} ms, {sent_bytes / 1e3:.0f} kB robot -> server", file=sys.stderr)
     assert sent["published"] == frames
     assert len(got) >= 0.98 * frames, f"{len(got)} of {frames} classified"
     # every classified frame's records (4 pilots + its tokens, m=4: 8 float32 + size + config each) crossed the link

@@ -35,12 +35,13 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except Exception as exc:
-        if node is not None and context.ok():      # a crash while running: keep the traceback
-            raise
-        if node is None and context.ok():
+        # with the context gone, the signal's shutdown raced the executor (e.g. RCLError creating a
+        # wait set): a clean stop
+        if context.ok():
+            if node is not None:        # a crash while running: keep the traceback
+                raise
             failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
             get_logger("semcom_ros").fatal(failed)
-        # otherwise the signal's shutdown raced the executor (e.g. RCLError creating a wait set): a clean stop
     finally:
         # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
         # own SIGINT too: a second one must not interrupt the teardown.
@@ -57,9 +58,8 @@ def teardown(executor, node, quiet: bool) -> None:
     half-made state cannot be torn down meaningfully and nothing is printed after
     the one line that said why.
     """
-    for step in (executor.shutdown, (lambda: node.destroy_node()) if node is not None else None, rclpy.try_shutdown):
-        if step is None:
-            continue
+    steps = [executor.shutdown, *([node.destroy_node] if node is not None else []), rclpy.try_shutdown]
+    for step in steps:
         try:
             step()
         except Exception:
