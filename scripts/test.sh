@@ -3,6 +3,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bash "$root/scripts/setup_venv.sh"
+# test/test_two_hosts.py joins two network namespaces with a veth pair: it needs iproute2 (and root)
+if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  apt-get install -y -qq iproute2 >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2 >/dev/null; }
+fi
 cd "$root"
 # Fast DDS: a shared-memory segment large enough for camera frames between processes (config/fastdds.xml)
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$root/config/fastdds.xml}"
