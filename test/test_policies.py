@@ -2,7 +2,9 @@
 import pytest
 
 from semcom_ros.core.front_file import parse_front
-from semcom_ros.core.policies import ConstraintPolicy, LyapunovPolicy, SnrTablePolicy, make_policy
+from semcom_ros.core.joint_front import joint_front_data
+from semcom_ros.core.policies import POLICIES, ConstraintPolicy, LyapunovPolicy, Policy, SnrTablePolicy, make_policy, \
+    register
 
 FRONT = parse_front({
     "format": 1, "model": "default", "rate": 4, "depth": 2,
@@ -59,7 +61,9 @@ def test_lyapunov_meets_the_long_term_budget():
     for t in range(2000):
         name = p.choose(20.0, float(t))
         used.append(FRONT.get(name).channel_uses)
+        p.charge(used[-1])                        # the frame sent under that choice
     assert sum(used) / len(used) <= budget * 1.02
+    assert p.state()["mean_channel_uses"] == pytest.approx(sum(used) / len(used), abs=0.01)
     assert len(set(used)) > 1                     # it mixes configurations to use the budget
     assert sum(used) / len(used) > 80             # rather than always sending the cheapest
 
@@ -75,3 +79,79 @@ def test_make_policy_resolves_operating_points_and_rejects_bad_input():
         make_policy(FRONT, "lyapunov", budget=0)
     with pytest.raises(ValueError, match="at least one entry"):
         make_policy(FRONT, "snr_table", table=[])
+
+
+def rate_front(rate: int, scale: float) -> dict:
+    """A rate's front: the same two schedules; more symbols per token survive noise better."""
+    return {"format": 1, "model": "default", "rate": rate, "depth": 2, "snr_grid": [0.0, 20.0],
+            "operating_points": {"S1": "full"},
+            "configurations": [
+                {"name": "full", "ratios": [0.0, 0.0], "accuracy": 0.90, "gmacs": 1.0, "channel_uses": 65 * rate,
+                 "latency_ms": 5.0, "accuracy_by_snr": {0.0: 0.90 - 0.3 / scale, 20.0: 0.90 - 0.02 / scale}},
+                {"name": "merged", "ratios": [0.5, 0.5], "accuracy": 0.85, "gmacs": 0.4, "channel_uses": 17 * rate,
+                 "latency_ms": 3.0, "accuracy_by_snr": {0.0: 0.85 - 0.4 / scale, 20.0: 0.85 - 0.03 / scale}}]}
+
+
+JOINT = parse_front(joint_front_data({2: rate_front(2, 1.0), 4: rate_front(4, 6.0), 8: rate_front(8, 8.0)}))
+
+
+def test_joint_front_names_say_the_rate_and_operating_points_follow_the_rules():
+    assert JOINT.joint and JOINT.rates == [2, 4, 8]
+    assert {c.name: c.rate for c in JOINT.configurations}["merged@m8"] == 8
+    # S1: best average over the grid (rate 8, no merging); S2: fewest channel uses within 2 points of it
+    assert JOINT.get("S1").name == "full@m8"
+    assert JOINT.label("S1") == "S1 (full@m8)"
+    s1 = JOINT.raw["configurations"][[c.name for c in JOINT.configurations].index("full@m8")]["mean_accuracy"]
+    s2 = JOINT.get("S2")
+    assert s2.channel_uses == min(c.channel_uses for c in JOINT.configurations
+                                  if sum(c.accuracy_by_snr.values()) / 2 >= s1 - 0.02)
+    assert JOINT.get("S3").channel_uses <= s2.channel_uses
+    JOINT.default_rate = 4
+    assert JOINT.get("merged").name == "merged@m4"          # a plain schedule name means the starting rate
+
+
+def test_policies_choose_over_rates_and_can_be_kept_to_some():
+    table = make_policy(JOINT, "snr_table", table=[(-100, "full@m8"), (10, "merged@m2")], hysteresis_db=0)
+    assert table.choose(0, 0) == "full@m8" and table.choose(20, 1) == "merged@m2"
+    capped = make_policy(JOINT, "max_accuracy_under_cap", gmacs_cap=10.0, channel_uses_cap=100)
+    assert JOINT.get(capped.choose(0, 0)).channel_uses <= 100
+    only4 = make_policy(JOINT, "lyapunov", rates=[4], budget=100)
+    assert {JOINT.get(only4.choose(s, t)).rate for t, s in enumerate((-10, 0, 20))} == {4}
+    with pytest.raises(ValueError, match=r"rates \[3\] are not in the front"):
+        make_policy(JOINT, "lyapunov", rates=[3], budget=100)
+
+
+def test_joint_lyapunov_spends_symbols_where_the_link_is_bad_and_keeps_the_budget():
+    budget = 0.4 * 65 * 4
+    p = make_policy(JOINT, "lyapunov", budget=budget, v=50.0)
+    used, acc, rates_by_snr = [], [], {0.0: set(), 20.0: set()}
+    for t in range(4000):
+        snr = 0.0 if (t // 50) % 2 else 20.0          # the link alternates every 50 frames
+        conf = JOINT.get(p.choose(snr, float(t)))
+        rates_by_snr[snr].add(conf.rate)
+        used.append(conf.channel_uses)
+        acc.append(conf.accuracy_at(snr))
+        p.charge(conf.channel_uses)
+    assert sum(used) / len(used) <= budget * 1.02
+    fixed = [c for c in JOINT.configurations if c.channel_uses <= budget]
+    best_fixed = max((c.accuracy_at(0.0) + c.accuracy_at(20.0)) / 2 for c in fixed)
+    assert sum(acc) / len(acc) >= best_fixed
+    assert p.state()["queue"] > 0
+
+
+def test_a_new_policy_is_one_class_and_one_registration():
+    @register("always_cheapest")
+    class AlwaysCheapest(Policy):
+        def __init__(self, configs):
+            self.configs = configs
+
+        @classmethod
+        def from_params(cls, front, configs, params):
+            return cls(configs)
+
+        def choose(self, snr_db, now):
+            return min(self.configs, key=lambda c: c.channel_uses).name
+    try:
+        assert make_policy(JOINT, "always_cheapest").choose(0, 0) == "merged@m2"
+    finally:
+        POLICIES.pop("always_cheapest")

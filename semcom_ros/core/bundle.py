@@ -5,6 +5,7 @@
       model.safetensors      classifier weights
       jscc_m4.safetensors    one JSCC pair per rate (complex symbols per token)
       front_m4.yaml          Pareto front made for that rate
+      front_joint.yaml       every rate's configurations in one set (written when there are two or more)
 
 Nodes and tools take one bundle (a folder path, or ``default`` for the one
 shipped inside the package) so model, codes and front cannot disagree.
@@ -41,6 +42,9 @@ def jscc_filename(rate: int) -> str:
 
 def front_filename(rate: int) -> str:
     return f"front_m{rate}.yaml"
+
+
+JOINT_FRONT_FILE = "front_joint.yaml"
 
 
 def save_tensors(state: dict, path: Path) -> None:
@@ -153,8 +157,12 @@ class Bundle:
         load_weights(code, state, str(path))
         return code.eval()
 
-    def link(self, rate: int | None = None, device: str = "cpu"):
-        """The semantic link: model + the JSCC pair for ``rate`` (None: no JSCC) at its split point."""
+    def link(self, rate: int | None = None, device: str = "cpu", all_rates: bool = False):
+        """The semantic link: model + the JSCC pair for ``rate`` (None: no JSCC) at its split point.
+
+        ``all_rates`` also loads every other code with the same split, so the
+        link can switch rate per frame (``SemanticLink.rate``).
+        """
         from .link import SemanticLink
         from .models import torch_device
 
@@ -162,22 +170,46 @@ class Bundle:
         loaded = self.load_model()
         if rate is None:
             return SemanticLink(loaded).to(dev)
-        entry = self.jscc_entry(rate)
-        return SemanticLink(loaded, self.load_jscc(rate, loaded.model.embed_dim), split=entry["split"]).to(dev)
+        split = self.jscc_entry(rate)["split"]
+        rates = [r for r in self.rates if self.jscc_entry(r)["split"] == split] if all_rates else [rate]
+        codes = {r: self.load_jscc(r, loaded.model.embed_dim) for r in rates}
+        return SemanticLink(loaded, codes, split=split, rate=rate).to(dev)
+
+    @property
+    def has_joint_front(self) -> bool:
+        return bool(self.manifest.get("joint_front"))
 
     def front(self, rate: int, depth: int | None = None, tokens: int | None = None):
-        """The Pareto front for ``rate``; checked against depth and token count when given.
+        """The front a deployment runs: the joint front when the bundle has one, else ``rate_front``.
+
+        In a joint front a plain schedule name (p06) means that schedule at
+        ``rate`` (``front.default_rate``). Checked against depth and tokens when given.
+        """
+        if not self.has_joint_front:
+            return self.rate_front(rate, depth, tokens)
+        front = self._load_front(self.manifest["joint_front"], depth, tokens)
+        front.default_rate = rate
+        return front
+
+    def rate_front(self, rate: int, depth: int | None = None, tokens: int | None = None):
+        """The front made for one rate (what semcom-optimize wrote).
 
         A rate without its own front uses the front of the nearest rate (same
         merge schedules; its accuracy and channel-use figures are for that rate):
         ``front.rate`` says which.
         """
-        from .front_file import FrontFileError, load_front
-
         if not self.front_rates:
             raise BundleError(f"bundle {self.name} has no Pareto front yet: run semcom-optimize --bundle {self.path}")
         use = rate if rate in self.front_rates else min(self.front_rates, key=lambda r: (abs(r - rate), r))
-        path = self.path / self.manifest["fronts"][use]
+        front = self._load_front(self.manifest["fronts"][use], depth, tokens)
+        for conf in front.configurations:      # the schedules run at the rate asked for
+            conf.rate = rate
+        return front
+
+    def _load_front(self, name: str, depth: int | None, tokens: int | None):
+        from .front_file import FrontFileError, load_front
+
+        path = self.path / name
         try:
             front = load_front(path)
         except FrontFileError as exc:
@@ -209,9 +241,17 @@ class Bundle:
                 problems.append(f"JSCC rate {rate}: {exc}")
         for rate in self.front_rates:
             try:
-                self.front(rate, depth, tokens)
+                self.rate_front(rate, depth, tokens)
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"front rate {rate}: {exc}")
+        if self.has_joint_front:
+            try:
+                joint = self._load_front(self.manifest["joint_front"], depth, tokens)
+                missing = sorted(set(joint.rates) - set(self.rates))
+                if missing:
+                    problems.append(f"joint front: configurations at rates {missing} but no JSCC code for them")
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"joint front: {exc}")
         return problems
 
     # --- writing parts (tools) -----------------------------------------------------------------
@@ -237,6 +277,21 @@ class Bundle:
         path = self.path / front_filename(rate)
         save_front(data, path)
         self.manifest.setdefault("fronts", {})[rate] = front_filename(rate)
+        if len(self.front_rates) >= 2:
+            self.save_joint_front()
+        return path
+
+    def save_joint_front(self) -> Path:
+        """(Re)write the joint front from the rate fronts (see ``joint_front``)."""
+        from .front_file import save_front
+        from .joint_front import joint_front_data
+
+        self.writable()
+        files = dict(self.manifest.get("fronts") or {})
+        data = {rate: yaml.safe_load((self.path / name).read_text()) for rate, name in files.items()}
+        path = self.path / JOINT_FRONT_FILE
+        save_front(joint_front_data(data, files), path)
+        self.manifest["joint_front"] = JOINT_FRONT_FILE
         return path
 
     def save(self) -> None:
@@ -298,6 +353,8 @@ def validate_manifest(data, source: str) -> dict:
     for rate, name in (data.get("fronts") or {}).items():
         if not isinstance(rate, int) or not isinstance(name, str):
             raise BundleError(f"{source}: fronts maps a rate to a front file name, got {rate!r}: {name!r}")
+    if not isinstance(data.get("joint_front") or "", str):
+        raise BundleError(f"{source}: joint_front names the joint front file, got {data['joint_front']!r}")
     if not isinstance(data.get("card") or [], list):
         raise BundleError(f"{source}: card must be a list of entries")
     return data
@@ -317,6 +374,7 @@ def load_bundle(spec: str | Path) -> Bundle:
     validate_manifest(data, str(manifest_path))
     files = [data["model"].get("weights", MODEL_FILE)]
     files += [e["file"] for e in (data.get("jscc") or {}).values()] + list((data.get("fronts") or {}).values())
+    files += [data["joint_front"]] if data.get("joint_front") else []
     absent = [f for f in files if not (path / f).is_file()]
     if absent:
         raise BundleError(f"bundle {path}: {MANIFEST} names files that are not there: {', '.join(absent)}")

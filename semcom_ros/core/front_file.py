@@ -1,6 +1,8 @@
 """The Pareto front file: what the offline optimiser writes and the runtime reads.
 
-YAML, one per bundle and rate. ``load_front`` checks every field and names the first
+YAML, one per bundle and rate, plus one *joint* front over all rates whose
+configurations each carry their rate (``rates`` at the top instead of ``rate``;
+see ``joint_front``). ``load_front`` checks every field and names the first
 problem it finds (file, path inside it, what was expected), so a broken or
 hand-edited file fails loudly at start-up instead of mid-mission.
 """
@@ -30,6 +32,7 @@ class Configuration:
     channel_uses: float
     img_per_s: float
     latency_ms: float = 0.0     # edge time per frame measured by the optimiser (0: not measured)
+    rate: int = 0               # JSCC complex symbols per token this configuration sends
 
     def accuracy_at(self, snr_db: float) -> float:
         """Expected accuracy at the nearest SNR of the grid (noiseless if there is no grid)."""
@@ -39,22 +42,40 @@ class Configuration:
         return self.accuracy_by_snr[nearest]
 
 
+def rate_name(name: str, rate: int) -> str:
+    """The joint front's name of a rate front's configuration: p06 at rate 4 is p06@m4."""
+    return f"{name}@m{rate}"
+
+
 @dataclass
 class Front:
     model: str
-    rate: int
+    rate: int | None                # None: a joint front (each configuration says its rate)
     depth: int
     configurations: list[Configuration]
     operating_points: dict[str, str | None]
     raw: dict
+    default_rate: int | None = None     # the rate a plain schedule name (p06) means in a joint front
+
+    @property
+    def rates(self) -> list[int]:
+        return sorted({c.rate for c in self.configurations})
+
+    @property
+    def joint(self) -> bool:
+        return self.rate is None
 
     def get(self, name: str) -> Configuration:
         for c in self.configurations:
             if c.name == name:
                 return c
-        known = [c.name for c in self.configurations] + [k for k, v in self.operating_points.items() if v]
         if name in self.operating_points and self.operating_points[name]:
             return self.get(self.operating_points[name])
+        if self.joint and "@" not in name and self.default_rate is not None:
+            with_rate = rate_name(name, self.default_rate)
+            if any(c.name == with_rate for c in self.configurations):
+                return self.get(with_rate)
+        known = [c.name for c in self.configurations] + [k for k, v in self.operating_points.items() if v]
         raise KeyError(f"unknown configuration {name!r}; known: {', '.join(known)}")
 
     @property
@@ -85,13 +106,18 @@ def _vector(where: str, value, depth: int, lo: float, hi: float) -> list[float]:
 def parse_front(data, source: str = "<front>") -> Front:
     if not isinstance(data, dict):
         raise FrontFileError(f"{source}: top level must be a mapping, got {type(data).__name__}")
-    for key in ("format", "model", "rate", "depth", "configurations", "operating_points"):
+    for key in ("format", "model", "depth", "configurations", "operating_points"):
         if key not in data:
             raise FrontFileError(f"{source}: missing required key {key!r}")
+    if ("rate" in data) == ("rates" in data):
+        raise FrontFileError(f"{source}: give 'rate' (a front for one rate) or 'rates' (a joint front), not both")
     if data["format"] != FORMAT_VERSION:
         raise FrontFileError(f"{source}: format {data['format']!r} not supported (expected {FORMAT_VERSION})")
     depth = int(_number(f"{source}: depth", data["depth"], 1, 1000))
-    rate = int(_number(f"{source}: rate", data["rate"], 1, 10000))
+    rate = int(_number(f"{source}: rate", data["rate"], 1, 10000)) if "rate" in data else None
+    if rate is None and not (isinstance(data["rates"], list) and data["rates"]):
+        raise FrontFileError(f"{source}: rates must list the joint front's rates")
+    rates = {rate} if rate is not None else {int(_number(f"{source}: rates", r, 1, 10000)) for r in data["rates"]}
     confs, seen = [], set()
     if not isinstance(data["configurations"], list) or not data["configurations"]:
         raise FrontFileError(f"{source}: configurations must be a non-empty list")
@@ -121,13 +147,16 @@ def parse_front(data, source: str = "<front>") -> Front:
                 raise FrontFileError(f"{where}.accuracy_by_snr: key {k!r} is not an SNR in dB") from None
             parsed[_number(f"{where}.accuracy_by_snr key", snr)] = _number(f"{where}.accuracy_by_snr[{k}]", v, 0, 1)
         by_snr = parsed
+        conf_rate = rate if rate is not None else int(_number(f"{where}.rate", c.get("rate"), 1, 10000))
+        if conf_rate not in rates or (rate is not None and c.get("rate", rate) != rate):
+            raise FrontFileError(f"{where}.rate: {c.get('rate')!r} is not one of this front's rates {sorted(rates)}")
         confs.append(Configuration(
             name, ratios, thresholds,
             _number(f"{where}.accuracy", c.get("accuracy"), 0.0, 1.0), by_snr,
             _number(f"{where}.gmacs", c.get("gmacs"), 0.0),
             _number(f"{where}.channel_uses", c.get("channel_uses"), 0.0),
             _number(f"{where}.img_per_s", c.get("img_per_s", 0.0), 0.0),
-            _number(f"{where}.latency_ms", c.get("latency_ms", 0.0), 0.0)))
+            _number(f"{where}.latency_ms", c.get("latency_ms", 0.0), 0.0), conf_rate))
     ops = data["operating_points"]
     if not isinstance(ops, dict):
         raise FrontFileError(f"{source}: operating_points must be a mapping")

@@ -31,27 +31,56 @@ class EdgeFrame:
 
 
 class SemanticLink:
-    """One model, its merge schedule and (optionally) a JSCC pair for a given rate."""
+    """One model, its merge schedule and (optionally) JSCC pairs, one per rate, one of them active.
 
-    def __init__(self, loaded: LoadedModel, jscc: JSCC | None = None, split: int | None = None):
+    ``jscc`` is a single pair or a mapping rate -> pair; ``rate`` picks the
+    active one and can change between frames (the edge encodes with it; the
+    server decodes each frame with the pair of the rate it arrived in).
+    """
+
+    def __init__(self, loaded: LoadedModel, jscc: JSCC | dict[int, JSCC] | None = None, split: int | None = None,
+                 rate: int | None = None):
         self.loaded = loaded
         self.model = apply_merging(loaded.model)
         self.depth = len(self.model.blocks)
         self.split = self.depth if split is None else int(split)
         if not 0 < self.split <= self.depth:
             raise ValueError(f"split must lie in 1..{self.depth}, got {self.split}")
-        self.jscc = jscc
+        self.codes: dict[int, JSCC] = ({} if jscc is None else dict(jscc) if isinstance(jscc, dict)
+                                       else {jscc.m: jscc})
+        self._rate = None
+        if self.codes:
+            self.rate = rate if rate is not None else min(self.codes)
         self.shape = VitShape.of(self.model)
         self.device = torch.device("cpu")
         self._compiled = None
         self._compiled_keys: set = set()
 
+    @property
+    def rates(self) -> list[int]:
+        return sorted(self.codes)
+
+    @property
+    def rate(self) -> int | None:
+        """Complex symbols per token of the active JSCC pair (None: no JSCC)."""
+        return self._rate
+
+    @rate.setter
+    def rate(self, rate: int) -> None:
+        if rate not in self.codes:
+            raise KeyError(f"no JSCC code for rate {rate}; this link has {self.rates or 'none'}")
+        self._rate = int(rate)
+
+    @property
+    def jscc(self) -> JSCC | None:
+        return self.codes.get(self._rate)
+
     def to(self, device: torch.device | str) -> "SemanticLink":
         """Move model and JSCC; inputs are moved on the way in, results stay on ``device``."""
         self.device = torch.device(device)
         self.model.to(self.device)
-        if self.jscc is not None:
-            self.jscc.to(self.device)
+        for code in self.codes.values():
+            code.to(self.device)
         return self
 
     @property
@@ -73,7 +102,7 @@ class SemanticLink:
 
     def _compile_key(self, x: torch.Tensor, power: float):
         s = self.schedule
-        return tuple(s.ratios or ()), s.mode, s.prop_attn, tuple(x.shape), float(power)
+        return tuple(s.ratios or ()), s.mode, s.prop_attn, tuple(x.shape), float(power), self._rate
 
     @torch.no_grad()
     def compile_for(self, x: torch.Tensor, power: float = 1.0) -> float:
@@ -120,9 +149,14 @@ class SemanticLink:
         return m.finish(m.run_blocks(tokens, self.split, None))
 
     @torch.no_grad()
-    def decode(self, symbols: torch.Tensor, snr_db: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
+    def decode(self, symbols: torch.Tensor, snr_db: torch.Tensor, sizes: torch.Tensor,
+               rate: int | None = None) -> torch.Tensor:
+        """Logits from received symbols, decoded with the pair for ``rate`` (default: the active one)."""
         to = self.device
-        tokens = self.jscc.decode(symbols.to(to), snr_db.to(to))
+        code = self.jscc if rate is None else self.codes.get(rate)
+        if code is None:
+            raise KeyError(f"no JSCC code for rate {rate}; this link has {self.rates or 'none'}")
+        tokens = code.decode(symbols.to(to), snr_db.to(to))
         return self.server(tokens, sizes.to(to))
 
     @torch.no_grad()

@@ -252,13 +252,15 @@ def declare_bundle_params(node: SemcomNode) -> None:
     """The ``bundle`` and ``rate`` parameters every pipeline node shares."""
     node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
                read_only=True)
-    node.param("rate", 4, "JSCC complex symbols per token; one of the bundle's rates", lo=1, hi=64, read_only=True)
+    node.param("rate", 4, "starting JSCC rate (complex symbols per token; one of the bundle's rates): what a "
+               "schedule name without a rate (p06) means; S1/S2/S3 and names like p06@m8 carry their own, and the "
+               "rate can change per frame", lo=1, hi=64, read_only=True)
 
 
 def node_front(node: SemcomNode, bundle, depth: int | None = None, tokens: int | None = None):
     """The bundle's front for the node's rate, saying so when it was made for another rate."""
     front = bundle.front(node.p("rate"), depth, tokens)
-    if front.rate != node.p("rate"):
+    if not front.joint and front.rate != node.p("rate"):
         node.get_logger().warning(f"bundle {bundle.name} has no front for rate {node.p('rate')}; using the one "
                                   f"for rate {front.rate} (its accuracy figures are for it)")
     return front
@@ -273,14 +275,14 @@ def declare_link_params(node: SemcomNode) -> None:
 
 
 def load_link(node: SemcomNode):
-    """The bundle, the semantic link for the node's rate and device, and the front that goes with it."""
+    """The bundle, the semantic link (every JSCC rate, starting at the node's) and the front that goes with it."""
     import torch
 
     from ..core.bundle import load_bundle
 
     bundle = load_bundle(node.p("bundle"))
     torch.set_num_threads(node.p("threads"))
-    link = bundle.link(node.p("rate"), node.p("device"))      # no CUDA: refused now, not at the first frame
+    link = bundle.link(node.p("rate"), node.p("device"), all_rates=True)   # no CUDA: refused now, not at a frame
     return bundle, link, node_front(node, bundle, link.depth, link.model.patch_embed.num_patches)
 
 

@@ -66,8 +66,8 @@ class CameraNode(ManagedNode):
         self.apply_configuration(self.p("configuration"))
         self.sym_pub = self.create_publisher(PointCloud2, "channel_symbols", NEWEST_FRAME)
         self.viz_pub = self.create_publisher(Image, "merge_viz", qos_profile_sensor_data)
-        self.get_logger().info(f"edge configured: bundle {self.bundle.name} on {self.link.device}, "
-                               f"{self.p('rate')} symbols/token, configuration {self.front.label(self.active)}")
+        self.get_logger().info(f"edge configured: bundle {self.bundle.name} on {self.link.device}, JSCC rates "
+                               f"{self.link.rates} (symbols/token), configuration {self.front.label(self.active)}")
 
     def activate(self) -> None:
         self.subscribe_images()
@@ -117,8 +117,13 @@ class CameraNode(ManagedNode):
         self.gaps = SequenceGaps()
 
     def apply_configuration(self, name: str) -> None:
+        """Merge schedule and JSCC rate together, between two frames: the next frame uses both."""
         conf = self.front.get(name)   # KeyError names the known configurations
+        if conf.rate not in self.link.codes:
+            raise KeyError(f"configuration {conf.name} sends {conf.rate} symbols per token, and the bundle has "
+                           f"no JSCC code for that rate (it has {self.link.rates})")
         self.link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=self.p("merge_mode"))
+        self.link.rate = conf.rate
         if conf.name != self.active:
             self.counters["configuration_switches"] += 1
         self.active = conf.name
@@ -126,7 +131,8 @@ class CameraNode(ManagedNode):
     def validate_parameter(self, name, value):
         if name == "configuration" and self.front is not None:
             try:
-                self.front.get(value)
+                if self.front.get(value).rate not in self.link.codes:
+                    return f"{value}: no JSCC code for its rate {self.front.get(value).rate}"
             except KeyError as exc:
                 return str(exc.args[0])
         return None
@@ -171,7 +177,7 @@ class CameraNode(ManagedNode):
         t0 = time.perf_counter()
         edge = self.link.edge(self.link.preprocess([frame_rgb]), self.p("power"))
         self.compute_ms.append((time.perf_counter() - t0) * 1e3)
-        m = self.p("rate")
+        m = self.link.rate
         tx = with_pilots(edge.symbols.cpu(), self.p("pilot_records") * m, self.p("power"))
         sizes = [0.0] * self.p("pilot_records") + edge.sizes[0].cpu().tolist()
         self.sym_pub.publish(symbols_to_cloud(tx[0].numpy(), sizes, m, header=msg.header,
@@ -192,7 +198,8 @@ class CameraNode(ManagedNode):
     def diagnostic_values(self):
         if self.front is None:
             return {}
-        return {"configuration": self.front.label(self.active), "tokens_sent": self.last_tokens,
+        return {"configuration": self.front.label(self.active), "rate": self.link.rate,
+                "tokens_sent": self.last_tokens,
                 "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
                 "image_topic": self.image_sub.topic_name if self.image_sub else "",
                 "compiled": ", ".join(self.compiled)}

@@ -1,25 +1,29 @@
-"""policy manager node: link SNR -> Pareto configuration name.
+"""policy manager node: link SNR -> configuration (merge schedule and JSCC rate).
 
 Listens to ``link_snr`` (std_msgs/Float32, dB; remap it to the server's
-``estimated_snr`` to act on measured SNR) and publishes the chosen
-configuration on ``active_configuration`` (std_msgs/String, transient
-local, so late joiners get the current choice). Mode and tuning are
-parameters and can be changed at run time.
+``estimated_snr`` to act on measured SNR) and to ``channel_symbols`` (the
+frames the camera actually sent: budgeted policies charge each one and decide
+again), and publishes the chosen configuration on ``active_configuration``
+(std_msgs/String, transient local, so late joiners get the current choice).
+Mode and tuning are parameters and can be changed at run time; the Lyapunov
+queue and the running mean of channel uses per frame are on ``/diagnostics``.
 """
 from __future__ import annotations
 
 import math
 
+from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
-from .base import LATCHED, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
+from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
+from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
 
-POLICY_PARAMS = ("mode", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s", "gmacs_cap",
-                 "accuracy_floor", "budget", "v", "cost")
+POLICY_PARAMS = ("mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
+                 "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "cost")
 
 
 class PolicyNode(SemcomNode):
@@ -29,11 +33,14 @@ class PolicyNode(SemcomNode):
                    "configurations), max_accuracy_under_cap, min_cost_above_floor (predicted accuracy at the "
                    "current SNR against a cost cap / accuracy floor) or lyapunov (long-term channel-use budget)",
                    choices=POLICY_MODES)
+        self.param("rates", [0], "JSCC rates the policy may choose from (0: every rate of the bundle's front)")
         self.param("table_snr_db", [-100.0, 8.0, 16.0], "snr_table: lowest SNR (dB) of each level")
         self.param("table_configurations", ["S1", "S2", "S3"], "snr_table: configuration of each level")
         self.param("hysteresis_db", 1.0, "snr_table: hysteresis around each threshold (dB)", lo=0.0, hi=20.0)
         self.param("min_dwell_s", 2.0, "minimum time between switches (s)", lo=0.0, hi=3600.0)
         self.param("gmacs_cap", 1.0, "max_accuracy_under_cap: cost cap (GMACs or channel uses)", lo=0.0, hi=1e6)
+        self.param("channel_uses_cap", 0.0, "constraint modes: at most this many channel uses per frame (0: no cap)",
+                   lo=0.0, hi=1e9)
         self.param("accuracy_floor", 0.8, "min_cost_above_floor: accuracy floor at the current SNR", lo=0.0, hi=1.0)
         self.param("budget", 200.0, "lyapunov: long-term mean channel uses per frame", lo=1e-6, hi=1e9)
         self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
@@ -45,6 +52,7 @@ class PolicyNode(SemcomNode):
         self.last_snr = math.nan
         self.pub = self.create_publisher(String, "active_configuration", LATCHED)
         self.create_subscription(Float32, "link_snr", self.on_snr, RELIABLE)
+        self.create_subscription(PointCloud2, "channel_symbols", self.on_sent, NEWEST_FRAME)
         first = self.front.get("S1").name if self.front.operating_points.get("S1") else self.front.names[0]
         self.publish(first)
 
@@ -55,10 +63,10 @@ class PolicyNode(SemcomNode):
             raise ValueError(f"table_snr_db has {len(snrs)} entries, table_configurations {len(confs)}")
         if not all(math.isfinite(s) for s in snrs):
             raise ValueError("table_snr_db must be finite")
-        return make_policy(self.front, get("mode"), table=list(zip(snrs, confs)),
+        return make_policy(self.front, get("mode"), rates=list(get("rates")), table=list(zip(snrs, confs)),
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
-                           gmacs_cap=get("gmacs_cap"), accuracy_floor=get("accuracy_floor"), budget=get("budget"),
-                           v=get("v"), cost=get("cost"))
+                           gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap") or None,
+                           accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"), cost=get("cost"))
 
     def validate_parameter(self, name, value):
         try:
@@ -82,6 +90,19 @@ class PolicyNode(SemcomNode):
         self.last_snr = float(msg.data)
         self.publish(self.policy.choose(self.last_snr, now_s(self)))
 
+    @guarded("processing_errors")
+    def on_sent(self, msg: PointCloud2) -> None:
+        """A frame the camera sent: charge its data symbols (pilots excluded), then decide again."""
+        try:
+            _, sizes, m, _ = cloud_to_symbols(msg)
+        except MessageError as exc:
+            self.count_error("bad_frames", f"channel_symbols not counted: {exc}")
+            return
+        self.counters["frames_seen"] += 1
+        self.policy.charge(float((sizes > 0).sum()) * m)
+        if math.isfinite(self.last_snr):
+            self.publish(self.policy.choose(self.last_snr, now_s(self)))
+
     def publish(self, name: str) -> None:
         if name != self.active:
             self.active = name
@@ -91,7 +112,7 @@ class PolicyNode(SemcomNode):
 
     def diagnostic_values(self):
         return {"mode": self.p("mode"), "configuration": self.front.label(self.active) if self.active else "",
-                "link_snr_db": self.last_snr}
+                "link_snr_db": self.last_snr, **self.policy.state()}
 
 
 def main(args=None) -> None:

@@ -24,6 +24,10 @@ from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
 
 
+class UnknownRate(MessageError):
+    """A frame coded at a rate this bundle has no JSCC code for."""
+
+
 class ServerNode(ManagedNode):
     """Managed: configure loads the bundle, activate subscribes to received symbols, cleanup frees the model."""
 
@@ -42,8 +46,8 @@ class ServerNode(ManagedNode):
         self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
         self.label_pub = self.create_publisher(String, "label", RELIABLE)
         self.snr_pub = self.create_publisher(Float32, "estimated_snr", RELIABLE)
-        self.get_logger().info(f"server configured: bundle {self.bundle.name} on {self.link.device}, "
-                               f"{self.p('rate')} symbols/token")
+        self.get_logger().info(f"server configured: bundle {self.bundle.name} on {self.link.device}, decodes JSCC "
+                               f"rates {self.link.rates} (symbols/token, as each frame says)")
 
     def activate(self) -> None:
         self.gaps = SequenceGaps()
@@ -65,8 +69,8 @@ class ServerNode(ManagedNode):
 
     def unpack(self, msg: PointCloud2):
         symbols, sizes, m, config = cloud_to_symbols(msg)
-        if m != self.p("rate"):
-            raise MessageError(f"frame has {m} symbols per token, this server decodes {self.p('rate')}")
+        if m not in self.link.codes:
+            raise UnknownRate(f"frame has {m} symbols per token; the bundle has JSCC codes for {self.link.rates}")
         pilots = int((sizes == 0).sum())
         if pilots == 0 or (sizes[:pilots] != 0).any():
             raise MessageError("frame must start with pilot records (size 0) and have no others")
@@ -76,8 +80,10 @@ class ServerNode(ManagedNode):
             raise MessageError("at least 2 pilot symbols are needed")
         if not 0 <= config < len(self.front.names):
             raise MessageError(f"configuration index {config} is not in this server's front file")
-        return (torch.from_numpy(symbols.reshape(1, -1)), torch.from_numpy(sizes[pilots:])[None], pilots * m,
-                self.front.configurations[config])
+        conf = self.front.configurations[config]
+        if conf.rate != m:
+            raise MessageError(f"configuration {conf.name} sends {conf.rate} symbols per token, the frame has {m}")
+        return (torch.from_numpy(symbols.reshape(1, -1)), torch.from_numpy(sizes[pilots:])[None], pilots * m, conf)
 
     @guarded("processing_errors")
     def on_symbols(self, msg: PointCloud2, info) -> None:
@@ -85,6 +91,9 @@ class ServerNode(ManagedNode):
         self.counters["frames_skipped"] += self.gaps.see(info)
         try:
             y, sizes, n_pilots, conf = self.unpack(msg)
+        except UnknownRate as exc:
+            self.count_error("unknown_rates", f"received_symbols dropped: {exc}")
+            return
         except MessageError as exc:
             self.count_error("bad_frames", f"received_symbols dropped: {exc}")
             return
@@ -92,7 +101,7 @@ class ServerNode(ManagedNode):
         h_est, snr_est = estimate_from_pilots(y, n_pilots)
         data = equalize(y[:, n_pilots:], h_est)
         with torch.no_grad():
-            probs = self.link.decode(data, snr_est, sizes).softmax(-1)[0].cpu()
+            probs = self.link.decode(data, snr_est, sizes, rate=conf.rate).softmax(-1)[0].cpu()
         compute_s = time.perf_counter() - t0
         snr_db = float(snr_est[0])
         problem = implausible_snr(snr_db)
@@ -111,7 +120,8 @@ class ServerNode(ManagedNode):
         latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
         self.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
                      "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
-                     "configuration": self.front.label(conf.name), "configuration_id": conf.name, "tokens": tokens,
+                     "configuration": self.front.label(conf.name), "configuration_id": conf.name,
+                     "rate": conf.rate, "tokens": tokens,
                      "gmacs": f"{conf.gmacs:.5f}",
                      "channel_uses": channel_uses, "estimated_snr_db": f"{snr_est:.2f}",
                      "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}"}
@@ -125,7 +135,7 @@ class ServerNode(ManagedNode):
         self.counters["frames_classified"] += 1
 
     def diagnostic_values(self):
-        return {k: self.last[k] for k in ("configuration", "latency_s", "estimated_snr_db") if k in self.last}
+        return {k: self.last[k] for k in ("configuration", "rate", "latency_s", "estimated_snr_db") if k in self.last}
 
 
 def main(args=None) -> None:
