@@ -34,20 +34,22 @@ def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return frame
 
 
-def core_labels(bundle_spec, indices, size, configuration: str = "S1") -> dict[int, int]:
-    """What the core says for the frames this driver sends (one configuration, link at the top SNR)."""
+def core_labels(bundle_spec, indices, size, configuration: str | dict = "S1") -> dict[int, int]:
+    """What the core says for the frames this driver sends, link at the top SNR.
+
+    ``configuration``: one for every frame, or frame index -> configuration (schedule and rate).
+    """
     import torch
 
     from semcom_ros.core.bundle import load_bundle
-    from semcom_ros.core.merging_vit import MergeSchedule
 
     bundle = load_bundle(bundle_spec)
-    link, front = bundle.link(4), bundle.front(4)
-    conf = front.get(configuration)
-    link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
+    link = bundle.link(4 if 4 in bundle.rates else bundle.rates[0], all_rates=True)
+    front = bundle.front(link.rate)
     data = load_embedded_eval()
     out = {}
     for i in indices:
+        link.use(front.get(configuration[i] if isinstance(configuration, dict) else configuration))
         frame = link.edge(link.preprocess([camera_frame(data.images[i], *size)]))
         out[i] = int(link.decode(frame.symbols, torch.tensor([25.0]), frame.sizes).argmax(-1))
     return out

@@ -24,7 +24,7 @@ def edit_manifest(bundle, change):
 def test_builtin_bundle_is_complete_and_read_only(capsys):
     default = load_bundle("default")
     assert default.check() == [] and default.missing() == []
-    assert default.rates == [2, 4, 8] and default.front_rates == [4]
+    assert default.rates == [2, 4, 8] and default.front_rates == [2, 4, 8] and default.has_joint_front
     with pytest.raises(BundleError, match="read-only"):
         default.writable()
     assert bundle_main(["show", "default"]) == 0
@@ -86,11 +86,53 @@ def test_front_made_for_another_token_count_is_refused(copy):
     assert any("made for 100 patch tokens, the model makes 64" in p for p in load_bundle(copy.path).check())
 
 
-def test_rate_without_its_own_front_uses_the_nearest(copy):
-    bundle = load_bundle(copy.path)
-    assert bundle.front(2).rate == 4 and bundle.front(8).rate == 4
+def one_rate(bundle):
+    """The bundle as it was before joint fronts: one front, for rate 4."""
+    def keep_m4(d):
+        d["fronts"] = {4: "front_m4.yaml"}
+        d.pop("joint_front", None)
+    edit_manifest(bundle, keep_m4)
+    return load_bundle(bundle.path)
+
+
+def test_an_old_one_rate_bundle_keeps_working_at_any_rate_it_has_a_code_for(copy):
+    bundle = one_rate(copy)
+    front = bundle.front(2)
+    assert not front.joint and front.rate == 4                  # the nearest rate's front ...
+    assert {c.rate for c in front.configurations} == {2}        # ... its schedules sent at the rate asked for
+    link = bundle.link(2, all_rates=True).use(front.get("S1"))
+    assert link.rate == 2 and link.edge(link.preprocess([torch.zeros(32, 32).byte().numpy()])).channel_uses % 2 == 0
     with pytest.raises(BundleError, match="no JSCC code for rate 3"):
         bundle.link(3)
+
+
+def test_a_second_rate_front_makes_the_joint_front(copy):
+    bundle = one_rate(copy).writable()
+    data = yaml.safe_load((bundle.path / "front_m4.yaml").read_text())
+    data["rate"] = 8
+    for c in data["configurations"]:         # twice the symbols: more robust on a bad link
+        c["channel_uses"] *= 2
+        c["accuracy_by_snr"] = {k: min(1.0, v + (0.05 if k <= 0 else 0.0)) for k, v in c["accuracy_by_snr"].items()}
+    bundle.save_front(8, data)
+    bundle.save()
+    again = load_bundle(bundle.path)
+    joint = again.front(4)
+    assert again.has_joint_front and joint.joint and joint.rates == [4, 8] and again.check() == []
+    assert {"p02@m4", "p02@m8"} <= set(joint.names) and joint.get("p02").name == "p02@m4"
+    assert again.front(8).get("p02").name == "p02@m8"        # a plain name means the node's starting rate
+    assert joint.label("S1").startswith("S1 (") and "@m" in joint.label("S1")
+
+
+def test_joint_front_configurations_need_a_code_for_their_rate(copy):
+    path = copy.path / "front_joint.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["rates"].append(16)
+    data["configurations"][0]["rate"] = 16
+    path.write_text(yaml.safe_dump(data))
+    assert any("configurations at rates [16] but no JSCC code" in p for p in load_bundle(copy.path).check())
+    data["configurations"][0]["rate"] = 5
+    path.write_text(yaml.safe_dump(data))
+    assert any("rate: 5 is not one of this front's rates" in p for p in load_bundle(copy.path).check())
 
 
 def test_show_reports_problems_with_a_failing_exit_code(copy, capsys):

@@ -22,7 +22,6 @@ from semcom_ros.core.channels import pilot_symbols
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes.image_source import ImageSourceNode
-from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.nodes.msg_convert import array_to_image, symbols_to_cloud
 from semcom_ros.nodes.base import LATCHED, RELIABLE
 from semcom_ros.nodes.policy import PolicyNode
@@ -80,12 +79,11 @@ def direct_labels(frames: dict):
     ``frames`` maps frame index -> configuration name the server reported for it.
     """
     front = load_bundle("default").front(4)
-    link = load_bundle("default").link(front.rate)
+    link = load_bundle("default").link(4, all_rates=True)
     data = load_embedded_eval()
     out = {}
     for i, name in frames.items():
-        conf = front.get(name)
-        link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
+        link.use(front.get(name))
         frame = link.edge(link.preprocess([data.images[i]]))
         logits = link.decode(frame.symbols, torch.tensor([25.0]), frame.sizes)
         out[i] = int(logits.argmax(-1))
@@ -106,7 +104,7 @@ def test_pipeline_in_process_matches_the_core(ros):
         assert values["configuration_id"] in obs.configs
         # "S1 (p02)"
         assert values["configuration"] == load_bundle("default").front(4).label(values["configuration_id"])
-        assert int(values["channel_uses"]) == 4 * int(values["tokens"])
+        assert int(values["channel_uses"]) == int(values["rate"]) * int(values["tokens"])
         # camera stamp -> classification: covers at least the server's own compute, and no queue behind it
         assert float(values["server_compute_s"]) <= float(values["latency_s"]) < 2.0
         got[obs.truth[key]] = int(values["class_id"])
@@ -203,32 +201,37 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     feed(img_pub, good, camera, "frames_sent")
     assert camera.counters["bad_images"] == 2
 
-    cloud = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=0)
+    at4 = [c.rate for c in server.front.configurations].index(4)      # a configuration sent at rate 4
+    cloud = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=at4)
     truncated = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4)
     truncated.data = truncated.data[:-3]
     nan = symbols_to_cloud(np.full(4 * 4, np.nan, np.complex64), [0.0, 1.0, 1.0, 1.0], 4)
     no_pilots = symbols_to_cloud(np.ones(4 * 4, np.complex64), [1.0, 1.0, 1.0, 1.0], 4)
-    wrong_rate = symbols_to_cloud(np.ones(2 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 2)
+    other = next(i for i, c in enumerate(server.front.configurations) if c.rate != 4)
+    rate_mismatch = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=other)
     bad_config = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=999)
+    no_code = symbols_to_cloud(np.ones(3 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 3, config=at4)
     feed(sym_pub, truncated, channel, "bad_frames")
-    for msg in (truncated, nan, no_pilots, wrong_rate, bad_config):
+    for msg in (truncated, nan, no_pilots, rate_mismatch, bad_config):
         feed(rx_pub, msg, server, "bad_frames")
+    feed(rx_pub, no_code, server, "unknown_rates")       # a rate the bundle has no JSCC code for
     feed(rx_pub, cloud, server, "frames_classified")
     assert server.counters["bad_frames"] == 5 and channel.counters["bad_frames"] == 1
+    assert server.counters["unknown_rates"] == 1
     for value in (math.nan, math.inf, -1e30, 1e30, -61.0, 12.0):
         snr_pub.publish(Float32(data=value))
     assert spin_until(ros, lambda: policy.counters["bad_snr"] >= 5 and policy.last_snr == 12.0)
     assert policy.counters["bad_snr"] == 5         # NaN, Inf and absurd values never reached the policy
     # a noise-free link: the pilot estimate is absurd, so it is counted, not published; the frame is classified
     exact = symbols_to_cloud(np.concatenate([pilot_symbols(4).numpy(), np.ones(12, np.complex64)]),
-                             [0.0, 1.0, 1.0, 1.0], 4, config=0)
+                             [0.0, 1.0, 1.0, 1.0], 4, config=at4)
     published = []
     pub_node.create_subscription(Float32, "estimated_snr", lambda m: published.append(m.data), RELIABLE)
     before = server.counters["bad_snr"]
     feed(rx_pub, exact, server, "frames_classified")
     assert server.counters["bad_snr"] == before + 1 and server.last["estimated_snr_db"] == "nan"
     noisy = symbols_to_cloud(np.concatenate([pilot_symbols(4).numpy() + np.array([0.1, -0.1, 0.1j, -0.1j]),
-                                             np.ones(12, np.complex64)]), [0.0, 1.0, 1.0, 1.0], 4, config=0)
+                                             np.ones(12, np.complex64)]), [0.0, 1.0, 1.0, 1.0], 4, config=at4)
     feed(rx_pub, noisy, server, "frames_classified")
     assert spin_until(ros, lambda: len(published) == 1, 10) and 10 < published[0] < 30
     assert server.counters["bad_snr"] == before + 1

@@ -58,8 +58,8 @@ def test_optimizer_rejects_bad_objectives(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def shipped():
     """The built-in front, its link, and embedded images the study never searched on."""
-    front = load_bundle("default").front(4)
-    link = load_bundle("default").link(front.rate)
+    front = load_bundle("default").rate_front(4)
+    link = load_bundle("default").link(4)
     data = load_embedded_eval()
     n = front.raw["study"]["search_images"]
     x = link.preprocess(list(data.images[n:n + 600]))

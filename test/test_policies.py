@@ -155,3 +155,11 @@ def test_a_new_policy_is_one_class_and_one_registration():
         assert make_policy(JOINT, "always_cheapest").choose(0, 0) == "merged@m2"
     finally:
         POLICIES.pop("always_cheapest")
+
+
+def test_joint_front_drops_a_configuration_another_beats_everywhere():
+    worse = rate_front(4, 6.0)
+    worse["configurations"].append({**worse["configurations"][0], "name": "slow", "latency_ms": 9.0,
+                                    "channel_uses": 300})
+    joint = parse_front(joint_front_data({2: rate_front(2, 1.0), 4: worse}))
+    assert "slow@m4" not in joint.names and "full@m4" in joint.names

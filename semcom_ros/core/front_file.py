@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 FORMAT_VERSION = 1
@@ -35,11 +36,14 @@ class Configuration:
     rate: int = 0               # JSCC complex symbols per token this configuration sends
 
     def accuracy_at(self, snr_db: float) -> float:
-        """Expected accuracy at the nearest SNR of the grid (noiseless if there is no grid)."""
+        """Expected accuracy at ``snr_db``: linear between the grid's SNRs, flat beyond its ends.
+
+        Noiseless accuracy if there is no grid.
+        """
         if not self.accuracy_by_snr:
             return self.accuracy
-        nearest = min(self.accuracy_by_snr, key=lambda s: abs(s - snr_db))
-        return self.accuracy_by_snr[nearest]
+        grid = sorted(self.accuracy_by_snr)
+        return float(np.interp(snr_db, grid, [self.accuracy_by_snr[s] for s in grid]))
 
 
 def rate_name(name: str, rate: int) -> str:

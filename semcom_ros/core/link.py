@@ -91,6 +91,16 @@ class SemanticLink:
     def schedule(self, schedule: MergeSchedule) -> None:
         self.model.merge_schedule = schedule
 
+    def use(self, conf, mode: str = "norm") -> "SemanticLink":
+        """Run a front configuration from the next frame on: its merge schedule and its JSCC rate."""
+        if self.codes and conf.rate not in self.codes:
+            raise KeyError(f"configuration {conf.name} sends {conf.rate} symbols per token and this link has no "
+                           f"JSCC code for that rate (it has {self.rates})")
+        self.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=mode)
+        if self.codes:
+            self.rate = conf.rate
+        return self
+
     def preprocess(self, images) -> torch.Tensor:
         return torch.stack([self.loaded.preprocess(img) for img in images]).to(self.device)
 

@@ -118,12 +118,8 @@ class CameraNode(ManagedNode):
 
     def apply_configuration(self, name: str) -> None:
         """Merge schedule and JSCC rate together, between two frames: the next frame uses both."""
-        conf = self.front.get(name)   # KeyError names the known configurations
-        if conf.rate not in self.link.codes:
-            raise KeyError(f"configuration {conf.name} sends {conf.rate} symbols per token, and the bundle has "
-                           f"no JSCC code for that rate (it has {self.link.rates})")
-        self.link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=self.p("merge_mode"))
-        self.link.rate = conf.rate
+        conf = self.front.get(name)   # KeyError names the known configurations (or the missing JSCC code)
+        self.link.use(conf, self.p("merge_mode"))
         if conf.name != self.active:
             self.counters["configuration_switches"] += 1
         self.active = conf.name

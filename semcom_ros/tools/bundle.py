@@ -94,16 +94,24 @@ def describe(bundle) -> dict:
            "fronts": {}, "card": bundle.card}
     for r in bundle.front_rates:
         try:
-            front = bundle.front(r)
-            out["fronts"][r] = {"configurations": len(front.configurations),
-                                **{k: {"name": v, "accuracy": front.get(v).accuracy, "gmacs": front.get(v).gmacs}
-                                   for k, v in front.operating_points.items() if v}}
+            out["fronts"][r] = front_summary(bundle.rate_front(r))
         except BundleError as exc:
             out["fronts"][r] = {"error": str(exc)}
+    if bundle.has_joint_front:
+        try:
+            out["joint_front"] = front_summary(bundle.front(bundle.rates[0] if bundle.rates else 1))
+        except BundleError as exc:
+            out["joint_front"] = {"error": str(exc)}
     out["problems"] = bundle.check()
     out["missing"] = bundle.missing()
     out["complete"] = not out["problems"] and not out["missing"]
     return out
+
+
+def front_summary(front) -> dict:
+    return {"configurations": len(front.configurations), "rates": front.rates,
+            **{k: {"name": v, "accuracy": front.get(v).accuracy, "gmacs": front.get(v).gmacs,
+                   "channel_uses": front.get(v).channel_uses} for k, v in front.operating_points.items() if v}}
 
 
 def print_description(d: dict) -> None:
@@ -117,6 +125,12 @@ def print_description(d: dict) -> None:
         points = ", ".join(f"{k} {v['name']} {v['accuracy']:.1%} {v['gmacs']:.4f} GMACs"
                            for k, v in f.items() if isinstance(v, dict))
         print(f"  front      rate {r}: {f.get('configurations', '?')} configurations; {points or f.get('error')}")
+    if "joint_front" in d:
+        j = d["joint_front"]
+        points = ", ".join(f"{k} {v['name']} {v['accuracy']:.1%} {v['channel_uses']:.0f} channel uses"
+                           for k, v in j.items() if isinstance(v, dict))
+        print(f"  joint      rates {j.get('rates', '?')}: {j.get('configurations', '?')} configurations; "
+              f"{points or j.get('error')}")
     for e in d["card"]:
         print(f"  card       {e.get('date', '?')} {e.get('step', '?')}: {e.get('command', '')}")
     for p in d["problems"]:

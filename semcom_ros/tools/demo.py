@@ -24,8 +24,9 @@ from std_msgs.msg import Float32
 from ..nodes import system
 from ..nodes.base import RELIABLE, use_packaged_dds_profile
 
-ROW = "{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>8}  {tokens:>6}  {gmacs:>8}  {ok:>3}  {acc:6.1%}  {lat:7.1f}"
-HEADER = "  t(s)  SNR dB  est dB    config  tokens     GMACs  ok?  run.acc  lat(ms)"
+ROW = ("{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>16}  {rate:>4}  {tokens:>6}  {uses:>5}  {gmacs:>8}  {ok:>3}  "
+       "{acc:6.1%}  {lat:7.1f}")
+HEADER = "  t(s)  SNR dB  est dB     configuration  rate  tokens  uses     GMACs  ok?  run.acc  lat(ms)"
 
 
 class Monitor(Node):
@@ -52,15 +53,17 @@ class Monitor(Node):
         truth = self.truth.pop((msg.header.stamp.sec, msg.header.stamp.nanosec), None)
         correct = None if truth is None else int(v["class_id"]) == truth
         row = {"t": time.monotonic() - self.t0, "snr": self.snr, "est": float(v["estimated_snr_db"]),
-               "conf": v["configuration"], "tokens": int(v["tokens"]), "gmacs": float(v["gmacs"]),
+               "conf": v["configuration"], "rate": int(v["rate"]), "tokens": int(v["tokens"]),
+               "gmacs": float(v["gmacs"]),
                "channel_uses": int(v["channel_uses"]), "correct": correct, "latency_ms": 1e3 * float(v["latency_s"])}
         self.rows.append(row)
         judged = [r["correct"] for r in self.rows if r["correct"] is not None]
         acc = sum(judged) / len(judged) if judged else float("nan")
         row["running_accuracy"] = acc
         if not self.quiet:
-            print(ROW.format(t=row["t"], snr=row["snr"], est=row["est"], conf=row["conf"], tokens=row["tokens"],
-                             gmacs=f"{row['gmacs']:.4f}", ok={True: "yes", False: "no", None: "-"}[correct],
+            print(ROW.format(t=row["t"], snr=row["snr"], est=row["est"], conf=row["conf"], rate=row["rate"],
+                             tokens=row["tokens"], uses=row["channel_uses"], gmacs=f"{row['gmacs']:.4f}",
+                             ok={True: "yes", False: "no", None: "-"}[correct],
                              acc=acc, lat=row["latency_ms"]), flush=True)
 
 
@@ -75,8 +78,10 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
                "mean_gmacs": sum(r["gmacs"] for r in rows) / max(len(rows), 1),
                "mean_channel_uses": sum(r["channel_uses"] for r in rows) / max(len(rows), 1),
                "median_latency_ms": sorted(r["latency_ms"] for r in rows)[len(rows) // 2] if rows else None,
-               "configurations": {c: sum(r["conf"] == c for r in rows) for c in confs}}
-    fig, axes = plt.subplots(4, 1, figsize=(8, 8), sharex=True)
+               "configurations": {c: sum(r["conf"] == c for r in rows) for c in confs},
+               "frames_by_rate": {m: sum(r["rate"] == m for r in rows) for m in sorted({r["rate"] for r in rows})},
+               "rate_switches": sum(a["rate"] != b["rate"] for a, b in zip(rows, rows[1:]))}
+    fig, axes = plt.subplots(5, 1, figsize=(8, 9.5), sharex=True)
     t = [r["t"] for r in rows]
     axes[0].plot(t, [r["snr"] for r in rows], label="link SNR")
     axes[0].plot(t, [r["est"] for r in rows], ".", ms=3, label="pilot estimate")
@@ -85,11 +90,17 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
     axes[1].plot(t, [confs.index(r["conf"]) for r in rows], drawstyle="steps-post")
     axes[1].set_yticks(range(len(confs)), confs)
     axes[1].set_ylabel("configuration")
-    axes[2].plot(t, [r["gmacs"] for r in rows], drawstyle="steps-post")
-    axes[2].set_ylabel("GMACs / frame")
-    axes[3].plot(t, [100 * r["running_accuracy"] for r in rows])
-    axes[3].set_ylabel("running acc. (%)")
-    axes[3].set_xlabel("time (s)")
+    axes[2].plot(t, [r["rate"] for r in rows], drawstyle="steps-post")
+    axes[2].set_yticks(sorted({r["rate"] for r in rows}))
+    axes[2].set_ylabel("JSCC rate\n(symbols/token)")
+    axes[3].plot(t, [r["channel_uses"] for r in rows], drawstyle="steps-post", label="channel uses")
+    axes[3].set_ylabel("channel uses / frame")
+    gm = axes[3].twinx()
+    gm.plot(t, [r["gmacs"] for r in rows], drawstyle="steps-post", color="tab:orange", lw=0.8)
+    gm.set_ylabel("GMACs / frame", color="tab:orange")
+    axes[4].plot(t, [100 * r["running_accuracy"] for r in rows])
+    axes[4].set_ylabel("running acc. (%)")
+    axes[4].set_xlabel("time (s)")
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -103,7 +114,8 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
              f"| {summary['frames']} | {summary['accuracy']:.1%} | {summary['mean_gmacs']:.4f} | "
              f"{summary['mean_channel_uses']:.0f} | {summary['median_latency_ms'] or 0:.1f} |", "",
              "Frames per configuration: " + ", ".join(f"{c}: {n}" for c, n in summary["configurations"].items()),
-             "", "![SNR, configuration, GMACs and accuracy over time](demo.png)", ""]
+             "", "Frames per JSCC rate: " + ", ".join(f"{m}: {n}" for m, n in summary["frames_by_rate"].items())
+             + f" ({summary['rate_switches']} rate switches)", "", "![SNR, configuration, rate, channel uses, GMACs and accuracy over time](demo.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
     (out / "rows.json").write_text(json.dumps(rows))
     return summary

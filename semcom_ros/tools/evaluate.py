@@ -64,12 +64,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         snrs = snr_list(args)
         bundle = open_bundle(args)
-        link = bundle.link(args.rate, args.device)
+        link = bundle.link(args.rate, args.device, all_rates=True)
         schedule = schedule_from_args(args, link.depth)
         if args.policy:
             if args.ratios or args.uniform is not None or args.thresholds:
                 raise ValueError("--policy replaces --ratios/--uniform/--thresholds: give one")
             conf = bundle.front(args.rate, link.depth).get(args.policy)
+            link.rate = conf.rate          # an operating point of a joint front carries its own rate
             schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=args.merge_mode,
                                      prop_attn=args.prop_attn).validate(link.depth)
         x, y = load_images(args, link)
