@@ -115,7 +115,8 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
              f"{summary['mean_channel_uses']:.0f} | {summary['median_latency_ms'] or 0:.1f} |", "",
              "Frames per configuration: " + ", ".join(f"{c}: {n}" for c, n in summary["configurations"].items()),
              "", "Frames per JSCC rate: " + ", ".join(f"{m}: {n}" for m, n in summary["frames_by_rate"].items())
-             + f" ({summary['rate_switches']} rate switches)", "", "![SNR, configuration, rate, channel uses, GMACs and accuracy over time](demo.png)", ""]
+             + f" ({summary['rate_switches']} rate switches)", "",
+             "![SNR, configuration, rate, channel uses, GMACs and accuracy over time](demo.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
     (out / "rows.json").write_text(json.dumps(rows))
     return summary
