@@ -17,6 +17,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import PointCloud2
 
+from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
 
@@ -157,7 +158,7 @@ def test_started_as_the_launch_files_start_it_the_camera_ends_active_however_lon
         manager.node.destroy_client(client)                   # the response is dropped
         assert manager.spin_until(lambda: manager.value("semcom_camera", "state") == "active", 60), \
             manager.value("semcom_camera", "state")
-        assert manager.value("semcom_camera", "compiled") == "S1 (p02)"
+        assert manager.value("semcom_camera", "compiled") == load_bundle("default").front(4).label("S1")
         assert manager.status["semcom_camera"].level != DiagnosticStatus.ERROR
         before = len(manager.symbols)
         manager.drive(20)

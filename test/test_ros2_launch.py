@@ -20,6 +20,7 @@ import rclpy
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 
+from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes.base import RELIABLE
 
 
@@ -61,7 +62,8 @@ def test_semcom_launch_runs_the_system_and_stops_cleanly(tmp_path):
             rclpy.spin_once(node, timeout_sec=0.1)
         assert len(results) >= 10, f"{len(results)} classifications; launch exited: {launch.poll()}"
         assert status["semcom_camera"]["state"] == "active" and status["semcom_server"]["state"] == "active"
-        assert status["semcom_camera"]["compiled"] == "S1 (p02), S2 (p06), S3 (p18)"
+        front = load_bundle("default").front(4)
+        assert status["semcom_camera"]["compiled"] == ", ".join(front.label(p) for p in ("S1", "S2", "S3"))
     finally:
         os.killpg(launch.pid, signal.SIGINT)
         out = launch.communicate(timeout=60)[0].decode()

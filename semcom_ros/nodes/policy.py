@@ -42,8 +42,10 @@ class PolicyNode(SemcomNode):
         self.param("channel_uses_cap", 0.0, "constraint modes: at most this many channel uses per frame (0: no cap)",
                    lo=0.0, hi=1e9)
         self.param("accuracy_floor", 0.8, "min_cost_above_floor: accuracy floor at the current SNR", lo=0.0, hi=1.0)
-        self.param("budget", 200.0, "lyapunov: long-term mean channel uses per frame", lo=1e-6, hi=1e9)
-        self.param("v", 100.0, "lyapunov: accuracy weight V", lo=0.0, hi=1e9)
+        self.param("budget", 104.0, "lyapunov: long-term mean channel uses per frame (data symbols of the frames "
+                   "the camera sends, charged per frame)", lo=1e-6, hi=1e9)
+        self.param("v", 20.0, "lyapunov: accuracy weight V (larger: closer to the best accuracy, longer to settle "
+                   "at the budget)", lo=0.0, hi=1e9)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
         declare_bundle_params(self)
         self.front = node_front(self, load_bundle(self.p("bundle")))
