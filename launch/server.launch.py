@@ -32,7 +32,8 @@ def generate_launch_description():
         DeclareLaunchArgument("namespace", default_value="", description="namespace for every node and topic"),
         DeclareLaunchArgument("bundle", default_value="default",
                               description="model bundle folder (semcom-bundle), or 'default' (built in)"),
-        DeclareLaunchArgument("rate", default_value="4", description="JSCC symbols per token, one of the bundle's"),
+        DeclareLaunchArgument("rate", default_value="4", description="starting JSCC rate (symbols per token, one of "
+                              "the bundle's); configurations carry their own and switch it per frame"),
         DeclareLaunchArgument("device", default_value="cpu", description="server torch device: cpu, cuda or cuda:N"),
         DeclareLaunchArgument("autostart", default_value="true", choices=["true", "false"],
                               description="bring the managed camera/server nodes to active (false: leave them "
