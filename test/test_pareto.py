@@ -68,7 +68,8 @@ def test_valid_front_round_trips(tmp_path):
     front = load_front(path)
     assert front.names == ["a", "b"]
     assert front.get("S1").name == "a"
-    assert front.get("a").accuracy_at(8.0) == 0.8
+    assert front.get("a").accuracy_at(8.0) == pytest.approx(0.74)   # linear between the grid's 0 and 10 dB
+    assert front.get("a").accuracy_at(30.0) == 0.8 and front.get("a").accuracy_at(-9.0) == 0.5  # flat beyond
     assert front.get("b").accuracy_at(8.0) == 0.8      # no grid: noiseless figure
 
 
