@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -64,8 +65,12 @@ class TwoHosts:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-def watch(seconds: float, frames: int) -> None:
-    """Server side: collect classifications until ``frames`` or ``seconds``, print them as one JSON line."""
+def watch(seconds: float, frames: int, ready: str) -> None:
+    """Server side: collect classifications until ``frames`` or ``seconds``, print them as one JSON line.
+
+    Creates the file ``ready`` once its subscription has matched the server's publisher, so the
+    stream does not start before the watcher can see its first frames.
+    """
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
 
@@ -81,8 +86,11 @@ def watch(seconds: float, frames: int) -> None:
         got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent), "tokens": int(values["tokens"]),
                                          "configuration": values["configuration_id"]}
 
-    node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
+    sub = node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
     end = time.monotonic() + seconds
+    while time.monotonic() < end and sub.get_publisher_count() == 0:
+        rclpy.spin_once(node, timeout_sec=0.1)
+    Path(ready).touch()
     while time.monotonic() < end and len(got) < frames:
         rclpy.spin_once(node, timeout_sec=0.1)
     print(json.dumps(got), flush=True)
@@ -107,8 +115,12 @@ def test_robot_and_server_on_two_hosts_over_udp():
         time.sleep(6)            # server side up before the stream starts (the driver waits for the camera)
         before = hosts.tx_bytes()
         frames = int(SECONDS * RATE)
-        watcher = hosts.run(hosts.server, [str(HERE), "--watch", str(SECONDS + 30), str(frames)],
+        ready = Path(tempfile.mkdtemp()) / "watching"
+        watcher = hosts.run(hosts.server, [str(HERE), "--watch", str(SECONDS + 90), str(frames), str(ready)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline and watcher.poll() is None:
+            time.sleep(0.1)
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(RATE),
                                          "--size", "640x480"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=180)[0].decode().strip().splitlines()[-1])
@@ -126,7 +138,8 @@ def test_robot_and_server_on_two_hosts_over_udp():
     print(f"two hosts: {len(got)}/{sent['published']} classified, latency p50 {np.percentile(latencies, 50):.1f} ms, "
           f"p95 {np.percentile(latencies, 95):.1f} ms, {sent_bytes / 1e3:.0f} kB robot -> server", file=sys.stderr)
     assert sent["published"] == frames
-    assert len(got) >= 0.98 * frames, f"{len(got)} of {frames} classified"
+    missing = sorted(set(range(frames)) - {int(k) for k in got})
+    assert len(got) >= 0.98 * frames, f"{len(got)} of {frames} classified; missing frames {missing}"
     # every classified frame's records (4 pilots + its tokens, m=4: 8 float32 + size + config each) crossed the link
     payload = sum((4 + v["tokens"]) * (2 * 4 + 2) * 4 for v in got.values())
     assert sent_bytes >= payload, f"{sent_bytes} bytes left the robot's interface, the symbols alone are {payload}"
@@ -140,4 +153,4 @@ def test_robot_and_server_on_two_hosts_over_udp():
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--watch"]:
-        watch(float(sys.argv[2]), int(sys.argv[3]))
+        watch(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
