@@ -187,9 +187,15 @@ class Bundle:
         """
         if not self.has_joint_front:
             return self.rate_front(rate, depth, tokens)
-        front = self._load_front(self.manifest["joint_front"], depth, tokens)
+        front = self.joint_front(depth, tokens)
         front.default_rate = rate
         return front
+
+    def joint_front(self, depth: int | None = None, tokens: int | None = None):
+        """Every rate's configurations in one set (``front_joint.yaml``)."""
+        if not self.has_joint_front:
+            raise BundleError(f"bundle {self.name} has no joint front: it needs fronts for two or more rates")
+        return self._load_front(self.manifest["joint_front"], depth, tokens)
 
     def rate_front(self, rate: int, depth: int | None = None, tokens: int | None = None):
         """The front made for one rate (what semcom-optimize wrote).
@@ -246,7 +252,7 @@ class Bundle:
                 problems.append(f"front rate {rate}: {exc}")
         if self.has_joint_front:
             try:
-                joint = self._load_front(self.manifest["joint_front"], depth, tokens)
+                joint = self.joint_front(depth, tokens)
                 missing = sorted(set(joint.rates) - set(self.rates))
                 if missing:
                     problems.append(f"joint front: configurations at rates {missing} but no JSCC code for them")

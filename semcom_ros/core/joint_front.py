@@ -46,12 +46,12 @@ def joint_front_data(fronts: Mapping[int, dict], files: Mapping[int, str] | None
     grid = sorted(set.intersection(*grids))
     cost = "latency_ms" if all(c.get("latency_ms", 0) > 0 for d in fronts.values() for c in d["configurations"]) \
         else "gmacs"
-    confs = []
+    confs, vectors = [], []
     for rate in sorted(fronts):
-        for c in fronts[rate]["configurations"]:
-            confs.append({**c, "name": rate_name(c["name"], rate), "rate": rate})
-    vectors = [tuple(float(c["accuracy_by_snr"].get(s, c["accuracy_by_snr"].get(str(s), 0.0))) for s in grid)
-               + (c["accuracy"], -c["channel_uses"], -c[cost]) for c in confs]
+        for raw, conf in zip(fronts[rate]["configurations"], parsed[rate].configurations):
+            confs.append({**raw, "name": rate_name(raw["name"], rate), "rate": rate})
+            vectors.append(tuple(conf.accuracy_by_snr.get(s, 0.0) for s in grid)
+                           + (conf.accuracy, -conf.channel_uses, -getattr(conf, cost)))
     keep = [c for c, v in zip(confs, vectors) if not any(_dominates(w, v) for w in vectors)]
     robust = [mean_accuracy(c, grid) for c in keep]
     for c, a in zip(keep, robust):

@@ -102,8 +102,8 @@ class SnrTablePolicy(Policy):
 class ConstraintPolicy(Policy):
     """Most accurate under a cost cap, or cheapest above an accuracy floor, at the current SNR.
 
-    Accuracy is the front's offline table at the nearest SNR; ``channel_uses_cap``
-    (if set) applies in both modes on top. When nothing meets the constraints it
+    Accuracy is the front's offline table at the current SNR (``accuracy_at``); ``channel_uses_cap``
+    (if set, not 0) applies in both modes on top. When nothing meets the constraints it
     falls back to the closest thing: the cheapest configuration (cap) or the most
     accurate one (floor).
     """

@@ -127,8 +127,9 @@ class CameraNode(ManagedNode):
     def validate_parameter(self, name, value):
         if name == "configuration" and self.front is not None:
             try:
-                if self.front.get(value).rate not in self.link.codes:
-                    return f"{value}: no JSCC code for its rate {self.front.get(value).rate}"
+                rate = self.front.get(value).rate
+                if rate not in self.link.codes:
+                    return f"{value}: no JSCC code for its rate {rate}"
             except KeyError as exc:
                 return str(exc.args[0])
         return None

@@ -67,7 +67,7 @@ class PolicyNode(SemcomNode):
             raise ValueError("table_snr_db must be finite")
         return make_policy(self.front, get("mode"), rates=list(get("rates")), table=list(zip(snrs, confs)),
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
-                           gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap") or None,
+                           gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap"),
                            accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"), cost=get("cost"))
 
     def validate_parameter(self, name, value):

@@ -99,7 +99,7 @@ def describe(bundle) -> dict:
             out["fronts"][r] = {"error": str(exc)}
     if bundle.has_joint_front:
         try:
-            out["joint_front"] = front_summary(bundle.front(bundle.rates[0] if bundle.rates else 1))
+            out["joint_front"] = front_summary(bundle.joint_front())
         except BundleError as exc:
             out["joint_front"] = {"error": str(exc)}
     out["problems"] = bundle.check()
