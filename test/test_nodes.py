@@ -212,6 +212,7 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     bad_config = symbols_to_cloud(np.ones(4 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 4, config=999)
     no_code = symbols_to_cloud(np.ones(3 * 4, np.complex64), [0.0, 1.0, 1.0, 1.0], 3, config=at4)
     feed(sym_pub, truncated, channel, "bad_frames")
+    assert spin_until(ros, lambda: policy.counters["bad_frames"] >= 1, 10)   # not charged to the budget either
     for msg in (truncated, nan, no_pilots, rate_mismatch, bad_config):
         feed(rx_pub, msg, server, "bad_frames")
     feed(rx_pub, no_code, server, "unknown_rates")       # a rate the bundle has no JSCC code for
@@ -279,6 +280,7 @@ def test_pipeline_across_processes():
     ("semcom_ros.nodes.server", ["topk:=0"], "out of range"),
     ("semcom_ros.nodes.camera", ["power:=true"], "power"),
     ("semcom_ros.nodes.policy", ["budget:=abc"], "budget"),
+    ("semcom_ros.nodes.policy", ["rates:=[3]"], "rates [3] are not in the front"),
 ])
 def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
     ros_args = [a for arg in args for a in ("-p", arg)]
