@@ -230,7 +230,7 @@ def test_malformed_input_is_counted_and_nodes_keep_running(ros):
     pub_node.create_subscription(Float32, "estimated_snr", lambda m: published.append(m.data), RELIABLE)
     before = server.counters["bad_snr"]
     feed(rx_pub, exact, server, "frames_classified")
-    assert server.counters["bad_snr"] == before + 1 and server.last["estimated_snr_db"] == "nan"
+    assert server.counters["bad_snr"] == before + 1 and server.robots[0].last["estimated_snr_db"] == "nan"
     noisy = symbols_to_cloud(np.concatenate([pilot_symbols(4).numpy() + np.array([0.1, -0.1, 0.1j, -0.1j]),
                                              np.ones(12, np.complex64)]), [0.0, 1.0, 1.0, 1.0], 4, config=at4)
     feed(rx_pub, noisy, server, "frames_classified")

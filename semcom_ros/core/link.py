@@ -7,6 +7,7 @@ proportional attention and size-weighted pooling still work on the server.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -150,13 +151,25 @@ class SemanticLink:
         tokens, sizes, symbols = (self._compiled if captured else self._edge_tensors)(x, power)
         return EdgeFrame(tokens, sizes, symbols, list(m.merge_state.tokens_per_layer))
 
-    def server(self, tokens: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
-        """Finish the transformer from decoded tokens; differentiable (JSCC training uses it)."""
+    def server(self, tokens: torch.Tensor, sizes: torch.Tensor, padding: torch.Tensor | None = None) -> torch.Tensor:
+        """Finish the transformer from decoded tokens; differentiable (JSCC training uses it).
+
+        ``padding`` (B, N) bool marks tokens that only fill a batch of frames with
+        different token counts: they get size 0 (out of pooling) and are never attended to.
+        """
         m = self.model
-        m.merge_state.sizes = sizes[..., None].to(tokens.dtype)
-        m.merge_state.source = None
-        m.merge_state.tokens_per_layer = []      # server blocks append theirs
-        return m.finish(m.run_blocks(tokens, self.split, None))
+        st = m.merge_state
+        st.sizes = sizes[..., None].to(tokens.dtype)
+        st.source = None
+        st.padding = None
+        if padding is not None:
+            st.sizes = st.sizes.masked_fill(padding[..., None], 0.0)
+            st.padding = tokens.new_zeros(padding.shape + (1,)).masked_fill(padding[..., None], -math.inf)
+        st.tokens_per_layer = []      # server blocks append theirs
+        try:
+            return m.finish(m.run_blocks(tokens, self.split, None))
+        finally:
+            st.padding = None
 
     @torch.no_grad()
     def decode(self, symbols: torch.Tensor, snr_db: torch.Tensor, sizes: torch.Tensor,

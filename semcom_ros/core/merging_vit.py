@@ -66,11 +66,13 @@ class MergeState:
     source: torch.Tensor | None = None            # (B, N, N0) which patches each token holds
     tokens_per_layer: list[int] = field(default_factory=list)  # patch tokens after each block
     per_sample_tokens: list[list[int]] | None = None          # threshold mode: one list per image
+    padding: torch.Tensor | None = None           # (B, N, 1) additive key bias: 0 real, -inf padding (batches)
 
     def reset(self, x: torch.Tensor, prefix: int) -> None:
         b, n, _ = x.shape
         self.sizes = x.new_ones(b, n, 1)
         self.source = None
+        self.padding = None
         if self.trace_source:
             eye = torch.eye(n - prefix, dtype=x.dtype, device=x.device)
             self.source = F.pad(eye, (0, 0, prefix, 0)).expand(b, -1, -1)
@@ -121,6 +123,8 @@ class MergingBlock(Block):
         refuse_masks(attn_mask, is_causal)
         st, sched = self.state, self.state.schedule
         size_bias = st.sizes.log() if sched.prop_attn and bool((st.sizes != 1).any()) else None
+        if st.padding is not None:      # padded tokens of a batch are never attended to
+            size_bias = st.padding if size_bias is None else size_bias + st.padding
         attn_out, metric = self.attn(self.norm1(x), size_bias)
         x = x + self.drop_path1(self.ls1(attn_out))
         n_patch = x.shape[1] - self.prefix
@@ -131,6 +135,8 @@ class MergingBlock(Block):
         else:
             match = None
         if match is not None and match.merged:
+            if st.padding is not None:
+                raise ValueError("a padded batch cannot merge tokens (pad only blocks that do not merge)")
             x, st.sizes, st.source = merge_tokens(x, st.sizes, match, sched.mode, st.source)
         st.tokens_per_layer.append(x.shape[1] - self.prefix)
         return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))

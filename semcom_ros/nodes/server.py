@@ -1,14 +1,23 @@
-"""server node: received_symbols -> pilot equalisation -> JSCC decoder -> classification.
+"""server node: received_symbols -> pilot equalisation -> JSCC decoder -> classification, for one robot or a fleet.
 
 Publishes per frame ``classification`` (DiagnosticArray with the camera
 frame's header: class, label, score, top-k, configuration, tokens, GMACs,
 channel uses, end-to-end latency), ``label`` (std_msgs/String) and the
 pilot-based ``estimated_snr`` (std_msgs/Float32, dB).
+
+With ``robots: [r1, r2, ...]`` one process (one model in memory) serves a
+fleet: it reads ``<robot>/received_symbols`` and publishes each robot's
+results under ``<robot>/``, with that robot's header. Frames waiting at the
+same moment are decoded in one padded forward pass (``max_batch``,
+``batch_window_ms``); each robot keeps newest-frame-wins, and what it skipped
+is counted per robot (``<robot>/frames_skipped`` on /diagnostics).
 """
 from __future__ import annotations
 
 import math
+import re
 import time
+from dataclasses import dataclass, field
 
 import torch
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -16,16 +25,57 @@ from rclpy.time import Time
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from ..core.channels import equalize, estimate_from_pilots
+from ..core.merging_vit import MergeSchedule
+from ..core.newest_frames import NewestFrames
+from ..core.padded_batch import ReceivedFrame, decode_frames
 from ..core.snr_profiles import implausible_snr
 from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, guarded, load_link
 from .managed import ManagedNode
 from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
 
+ROBOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
+
 
 class UnknownRate(MessageError):
     """A frame coded at a rate this bundle has no JSCC code for."""
+
+
+def robot_names(value) -> list[str]:
+    """The ``robots`` parameter checked: [''] is one robot on the node's own topics."""
+    names = [str(v).strip("/") for v in value]
+    if names == [""] or not names:
+        return [""]
+    bad = [n for n in names if not ROBOT_NAME.match(n)]
+    if bad:
+        raise ValueError(f"robots: {bad} are not namespaces (letters, digits, _ and /, not starting with a digit)")
+    if len(set(names)) != len(names):
+        raise ValueError(f"robots: {names} names a robot twice")
+    return names
+
+
+@dataclass
+class Robot:
+    """One robot's topics and what the server last said to it."""
+
+    name: str
+    sub: object = None
+    pubs: tuple = ()
+    gaps: SequenceGaps = field(default_factory=SequenceGaps)
+    last: dict = field(default_factory=dict)
+
+    def topic(self, name: str) -> str:
+        return f"{self.name}/{name}" if self.name else name
+
+    def key(self, counter: str) -> str:
+        return f"{self.name}/{counter}" if self.name else counter
+
+
+@dataclass
+class Waiting:
+    header: object
+    frame: ReceivedFrame
+    conf: object
 
 
 class ServerNode(ManagedNode):
@@ -34,40 +84,63 @@ class ServerNode(ManagedNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_server", **kwargs)
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
+        self.param("robots", [""], "robot namespaces this one server serves (a fleet): <robot>/received_symbols "
+                   "in, <robot>/classification, label and estimated_snr out; [''] serves one robot on the node's "
+                   "own topics", read_only=True)
+        self.param("max_batch", 8, "frames decoded together in one forward pass (1: one frame at a time)",
+                   lo=1, hi=256)
+        self.param("batch_window_ms", 0.0, "wait at most this long for more robots' frames before decoding "
+                   "(0: take what is waiting, never wait)", lo=0.0, hi=1000.0)
         declare_link_params(self)
+        self.robots = [Robot(n) for n in robot_names(self.p("robots"))]
         self.bundle = self.link = self.front = None
-        self.result_pub = self.label_pub = self.snr_pub = self.symbols_sub = None
-        self.last = {}
-        self.gaps = SequenceGaps()
+        self.mailbox = NewestFrames()
+        self.waiting_since = 0.0
+        self.window_timer = None
+        self.batches = 0
+        self.wake = self.create_guard_condition(self.drain)
         self.start()
 
     def configure(self) -> None:
         self.bundle, self.link, self.front = load_link(self)
-        self.result_pub = self.create_publisher(DiagnosticArray, "classification", RELIABLE)
-        self.label_pub = self.create_publisher(String, "label", RELIABLE)
-        self.snr_pub = self.create_publisher(Float32, "estimated_snr", RELIABLE)
+        for r in self.robots:
+            r.pubs = (self.create_publisher(DiagnosticArray, r.topic("classification"), RELIABLE),
+                      self.create_publisher(String, r.topic("label"), RELIABLE),
+                      self.create_publisher(Float32, r.topic("estimated_snr"), RELIABLE))
+        fleet = f", serving {len(self.robots)} robots" if self.robots[0].name else ""
         self.get_logger().info(f"server configured: bundle {self.bundle.name} on {self.link.device}, decodes JSCC "
-                               f"rates {self.link.rates} (symbols/token, as each frame says)")
+                               f"rates {self.link.rates} (symbols/token, as each frame says){fleet}")
 
     def activate(self) -> None:
-        self.gaps = SequenceGaps()
-        self.symbols_sub = self.create_subscription(PointCloud2, "received_symbols", self.on_symbols, NEWEST_FRAME)
-        self.get_logger().info(f"server active: symbols from {self.symbols_sub.topic_name}")
+        self.mailbox = NewestFrames()
+        for r in self.robots:
+            r.gaps = SequenceGaps()
+            r.sub = self.create_subscription(PointCloud2, r.topic("received_symbols"),
+                                             lambda msg, info, robot=r: self.on_symbols(robot, msg, info),
+                                             NEWEST_FRAME)
+        self.get_logger().info(f"server active: symbols from {', '.join(r.sub.topic_name for r in self.robots)}")
 
     def deactivate(self) -> None:
-        if self.symbols_sub is not None:
-            self.destroy_subscription(self.symbols_sub)
-        self.symbols_sub = None
+        for r in self.robots:
+            if r.sub is not None:
+                self.destroy_subscription(r.sub)
+            r.sub = None
+        self.mailbox = NewestFrames()
 
     def cleanup(self) -> None:
         self.deactivate()
-        for pub in (self.result_pub, self.label_pub, self.snr_pub):
-            if pub is not None:
+        for r in self.robots:
+            for pub in r.pubs:
                 self.destroy_publisher(pub)
-        self.result_pub = self.label_pub = self.snr_pub = None
+            r.pubs = ()
         self.bundle = self.link = self.front = None
 
-    def unpack(self, msg: PointCloud2):
+    def count(self, robot: Robot, counter: str, n: int = 1) -> None:
+        self.counters[counter] += n
+        if robot.name:
+            self.counters[robot.key(counter)] += n
+
+    def unpack(self, msg: PointCloud2) -> tuple[ReceivedFrame, object]:
         symbols, sizes, m, config = cloud_to_symbols(msg)
         if m not in self.link.codes:
             raise UnknownRate(f"frame has {m} symbols per token; the bundle has JSCC codes for {self.link.rates}")
@@ -83,59 +156,101 @@ class ServerNode(ManagedNode):
         conf = self.front.configurations[config]
         if conf.rate != m:
             raise MessageError(f"configuration {conf.name} sends {conf.rate} symbols per token, the frame has {m}")
-        return (torch.from_numpy(symbols.reshape(1, -1)), torch.from_numpy(sizes[pilots:])[None], pilots * m, conf)
+        schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
+        frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m,
+                                            torch.from_numpy(sizes[pilots:]), m, schedule)
+        return frame, conf
 
     @guarded("processing_errors")
-    def on_symbols(self, msg: PointCloud2, info) -> None:
-        self.counters["frames_in"] += 1
-        self.counters["frames_skipped"] += self.gaps.see(info)
+    def on_symbols(self, robot: Robot, msg: PointCloud2, info) -> None:
+        """Hold the frame as the robot's newest and wake the decoder (after every waiting frame is in)."""
+        if not self.context.ok():
+            return
+        self.count(robot, "frames_in")
+        self.count(robot, "frames_skipped", robot.gaps.see(info))
         try:
-            y, sizes, n_pilots, conf = self.unpack(msg)
+            frame, conf = self.unpack(msg)
         except UnknownRate as exc:
-            self.count_error("unknown_rates", f"received_symbols dropped: {exc}")
+            self.count_robot_error(robot, "unknown_rates", f"received_symbols dropped: {exc}")
             return
-        except MessageError as exc:
-            self.count_error("bad_frames", f"received_symbols dropped: {exc}")
+        except (MessageError, ValueError) as exc:
+            self.count_robot_error(robot, "bad_frames", f"received_symbols dropped: {exc}")
             return
-        t0 = time.perf_counter()
-        h_est, snr_est = estimate_from_pilots(y, n_pilots)
-        data = equalize(y[:, n_pilots:], h_est)
-        with torch.no_grad():
-            probs = self.link.decode(data, snr_est, sizes, rate=conf.rate).softmax(-1)[0].cpu()
-        compute_s = time.perf_counter() - t0
-        snr_db = float(snr_est[0])
-        problem = implausible_snr(snr_db)
-        self.publish_result(msg.header, probs, conf, int(sizes.shape[1]), int(data.shape[1]),
-                            math.nan if problem else snr_db, compute_s)
-        if problem:         # e.g. a noise-free link: the estimate says nothing a policy could use
-            self.count_error("bad_snr", f"pilot SNR estimate not published: {problem}")
-        else:               # after the result: it is not on the latency path
-            self.snr_pub.publish(Float32(data=snr_db))
+        if not len(self.mailbox):
+            self.waiting_since = time.monotonic()
+        if self.mailbox.put(robot.name, (robot, Waiting(msg.header, frame, conf))):
+            self.count(robot, "frames_skipped")
+        self.wake.trigger()
 
-    def publish_result(self, header, probs, conf, tokens: int, channel_uses: int, snr_est: float,
-                       compute_s: float) -> None:
-        names = self.link.loaded.class_names
+    def count_robot_error(self, robot: Robot, counter: str, message: str) -> None:
+        if robot.name:
+            self.counters[robot.key(counter)] += 1
+        self.count_error(counter, f"{robot.name}: {message}" if robot.name else message)
+
+    @guarded("processing_errors")
+    def drain(self, force: bool = False) -> None:
+        """Decode what is waiting, at most ``max_batch`` frames per pass, in one padded forward pass."""
+        if not len(self.mailbox) or self.link is None:
+            return
+        window = self.p("batch_window_ms") * 1e-3
+        enough = len(self.mailbox) >= min(self.p("max_batch"), len(self.robots))
+        if window > 0 and not force and not enough:
+            if self.window_timer is None:
+                remaining = max(window - (time.monotonic() - self.waiting_since), 1e-4)
+                self.window_timer = self.create_timer(remaining, self.on_window)
+            return
+        batch = [item for _, item in self.mailbox.take(self.p("max_batch"))]
+        if len(self.mailbox):
+            self.waiting_since = time.monotonic()
+            self.wake.trigger()
+        t0 = time.perf_counter()
+        probs = decode_frames(self.link, [w.frame for _, w in batch]).softmax(-1).cpu()
+        compute_s = time.perf_counter() - t0
+        self.batches += 1
+        self.counters["batched_frames"] += len(batch)
+        for (robot, w), p in zip(batch, probs):
+            self.publish_result(robot, w, p, compute_s)
+
+    def on_window(self) -> None:
+        if self.window_timer is not None:
+            self.destroy_timer(self.window_timer)
+            self.window_timer = None
+        self.drain(force=True)
+
+    def publish_result(self, robot: Robot, w: Waiting, probs, compute_s: float) -> None:
+        names, conf, frame = self.link.loaded.class_names, w.conf, w.frame
+        problem = implausible_snr(frame.snr_db)
         top = probs.topk(min(self.p("topk"), probs.numel()))
         cls = int(top.indices[0])
-        latency = (self.get_clock().now() - Time.from_msg(header.stamp)).nanoseconds * 1e-9
-        self.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
-                     "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
-                     "configuration": self.front.label(conf.name), "configuration_id": conf.name,
-                     "rate": conf.rate, "tokens": tokens,
-                     "gmacs": f"{conf.gmacs:.5f}",
-                     "channel_uses": channel_uses, "estimated_snr_db": f"{snr_est:.2f}",
-                     "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}"}
+        latency = (self.get_clock().now() - Time.from_msg(w.header.stamp)).nanoseconds * 1e-9
+        robot.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
+                      "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
+                      "configuration": self.front.label(conf.name), "configuration_id": conf.name,
+                      "rate": conf.rate, "tokens": frame.tokens, "gmacs": f"{conf.gmacs:.5f}",
+                      "channel_uses": frame.channel_uses,
+                      "estimated_snr_db": f"{math.nan if problem else frame.snr_db:.2f}",
+                      "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}",
+                      **({"robot": robot.name} if robot.name else {})}
         status = DiagnosticStatus(level=DiagnosticStatus.OK, name="semcom_classification", message=names[cls],
-                                  hardware_id=header.frame_id,
-                                  values=[KeyValue(key=k, value=str(v)) for k, v in self.last.items()])
+                                  hardware_id=w.header.frame_id,
+                                  values=[KeyValue(key=k, value=str(v)) for k, v in robot.last.items()])
         out = DiagnosticArray(status=[status])
-        out.header = header
-        self.result_pub.publish(out)
-        self.label_pub.publish(String(data=names[cls]))
-        self.counters["frames_classified"] += 1
+        out.header = w.header
+        result_pub, label_pub, snr_pub = robot.pubs
+        result_pub.publish(out)
+        label_pub.publish(String(data=names[cls]))
+        self.count(robot, "frames_classified")
+        if problem:         # e.g. a noise-free link: the estimate says nothing a policy could use
+            self.count_robot_error(robot, "bad_snr", f"pilot SNR estimate not published: {problem}")
+        else:               # after the result: it is not on the latency path
+            snr_pub.publish(Float32(data=frame.snr_db))
 
     def diagnostic_values(self):
-        return {k: self.last[k] for k in ("configuration", "rate", "latency_s", "estimated_snr_db") if k in self.last}
+        keys = ("configuration", "rate", "latency_s", "estimated_snr_db")
+        values = {r.key(k): r.last[k] for r in self.robots for k in keys if k in r.last}
+        if self.batches:
+            values["mean_batch"] = round(self.counters["batched_frames"] / self.batches, 2)
+        return values
 
 
 def main(args=None) -> None:

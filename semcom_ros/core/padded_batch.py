@@ -1,0 +1,121 @@
+"""The server half for several frames at once: pad to the longest frame, mask the padding.
+
+Frames from different robots (or one robot's differently merged frames) carry
+different token counts. They are decoded together by padding every frame to
+the longest with tokens that are never attended to and hold no patches (so
+size-weighted pooling ignores them): each frame's logits equal its one-frame
+logits up to float rounding. Frames that cannot share a pass run alone, with
+the same code: those whose configuration merges tokens after the split (the
+server blocks), and every frame of a model whose pooling a mask cannot follow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from .channels import equalize, estimate_from_pilots
+from .link import SemanticLink
+from .merging_vit import MergeSchedule
+
+MASKABLE_POOLS = ("token", "avg")
+
+
+@dataclass
+class ReceivedFrame:
+    """One frame as the server holds it after pilot equalisation."""
+
+    symbols: torch.Tensor       # (N*m,) complex data symbols, equalised
+    snr_db: float               # pilot estimate the decoder is told
+    sizes: torch.Tensor         # (N,) patches each token holds
+    rate: int                   # complex symbols per token
+    schedule: MergeSchedule | None = None    # the frame's configuration (its blocks after the split apply here)
+
+    @property
+    def tokens(self) -> int:
+        return int(self.sizes.shape[0])
+
+    @property
+    def channel_uses(self) -> int:
+        return int(self.symbols.shape[0])
+
+    @classmethod
+    def from_received(cls, y: torch.Tensor, n_pilot_symbols: int, sizes: torch.Tensor, rate: int,
+                      schedule: MergeSchedule | None = None) -> "ReceivedFrame":
+        """Estimate the channel from the leading pilots of ``y`` (1-D) and equalise the data after them."""
+        y = y.reshape(1, -1)
+        h_est, snr_est = estimate_from_pilots(y, n_pilot_symbols)
+        data = equalize(y[:, n_pilot_symbols:], h_est)[0]
+        return cls(data, float(snr_est[0]), sizes.reshape(-1), int(rate), schedule)
+
+
+def merges_on_server(link: SemanticLink, schedule: MergeSchedule | None) -> bool:
+    """Whether ``schedule`` merges tokens in the blocks the server runs (after the split)."""
+    if schedule is None or link.split >= link.depth:
+        return False
+    if schedule.thresholds is not None:
+        return True
+    return any(r > 0 for r in (schedule.ratios or [])[link.split:])
+
+
+def batchable(link: SemanticLink) -> bool:
+    m = link.model
+    return m.global_pool in MASKABLE_POOLS and getattr(m, "attn_pool", None) is None
+
+
+def _decode_tokens(link: SemanticLink, frames: Sequence[ReceivedFrame]) -> list[torch.Tensor]:
+    """JSCC-decode every frame (together per rate, zero-padded symbols): a list of (N_i, d) tokens."""
+    out: list[torch.Tensor | None] = [None] * len(frames)
+    for rate in sorted({f.rate for f in frames}):
+        idx = [i for i, f in enumerate(frames) if f.rate == rate]
+        code = link.codes.get(rate)
+        if code is None:
+            raise KeyError(f"no JSCC code for rate {rate}; this link has {link.rates or 'none'}")
+        longest = max(frames[i].channel_uses for i in idx)
+        symbols = torch.zeros(len(idx), longest, dtype=torch.complex64, device=link.device)
+        for row, i in enumerate(idx):
+            symbols[row, :frames[i].channel_uses] = frames[i].symbols.to(link.device)
+        snr = torch.tensor([frames[i].snr_db for i in idx], device=link.device)
+        tokens = code.decode(symbols, snr)
+        for row, i in enumerate(idx):
+            out[i] = tokens[row, :frames[i].tokens]
+    return out
+
+
+def _padded_pass(link: SemanticLink, tokens: list[torch.Tensor], sizes: list[torch.Tensor]) -> torch.Tensor:
+    n = max(t.shape[0] for t in tokens)
+    batch = tokens[0].new_zeros(len(tokens), n, tokens[0].shape[-1])
+    size = batch.new_zeros(len(tokens), n)
+    padding = torch.ones(len(tokens), n, dtype=torch.bool, device=batch.device)
+    for i, (t, s) in enumerate(zip(tokens, sizes)):
+        batch[i, :t.shape[0]] = t
+        size[i, :t.shape[0]] = s.to(batch.device, batch.dtype)
+        padding[i, :t.shape[0]] = False
+    if not bool(padding.any()):
+        padding = None
+    return link.server(batch, size, padding)
+
+
+@torch.no_grad()
+def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame]) -> torch.Tensor:
+    """Logits (B, classes) for received frames, in order, in as few forward passes as they allow."""
+    if not frames:
+        raise ValueError("no frames to decode")
+    tokens = _decode_tokens(link, frames)
+    alone = [i for i, f in enumerate(frames) if merges_on_server(link, f.schedule) or not batchable(link)]
+    shared = [i for i in range(len(frames)) if i not in alone]
+    logits: list[torch.Tensor | None] = [None] * len(frames)
+    saved = link.schedule
+    try:
+        if shared:
+            link.schedule = MergeSchedule.uniform(0.0, link.depth)
+            out = _padded_pass(link, [tokens[i] for i in shared], [frames[i].sizes for i in shared])
+            for row, i in enumerate(shared):
+                logits[i] = out[row]
+        for i in alone:
+            link.schedule = frames[i].schedule or MergeSchedule.uniform(0.0, link.depth)
+            logits[i] = link.server(tokens[i][None], frames[i].sizes[None].to(link.device))[0]
+    finally:
+        link.schedule = saved
+    return torch.stack(logits)
