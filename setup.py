@@ -36,6 +36,7 @@ setup(
             "channel_node = semcom_ros.nodes.start:channel",
             "server_node = semcom_ros.nodes.start:server",
             "policy_node = semcom_ros.nodes.start:policy",
+            "fleet_policy_node = semcom_ros.nodes.start:fleet_policy",
         ],
     },
 )

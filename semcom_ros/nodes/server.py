@@ -15,7 +15,6 @@ is counted per robot (``<robot>/frames_skipped`` on /diagnostics).
 from __future__ import annotations
 
 import math
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -33,25 +32,10 @@ from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, gua
 from .managed import ManagedNode
 from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
-
-ROBOT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*$")
-
+from .robots import robot_names, robot_topic
 
 class UnknownRate(MessageError):
     """A frame coded at a rate this bundle has no JSCC code for."""
-
-
-def robot_names(value) -> list[str]:
-    """The ``robots`` parameter checked: [''] is one robot on the node's own topics."""
-    names = [str(v).strip("/") for v in value]
-    if names == [""] or not names:
-        return [""]
-    bad = [n for n in names if not ROBOT_NAME.match(n)]
-    if bad:
-        raise ValueError(f"robots: {bad} are not namespaces (letters, digits, _ and /, not starting with a digit)")
-    if len(set(names)) != len(names):
-        raise ValueError(f"robots: {names} names a robot twice")
-    return names
 
 
 @dataclass
@@ -65,7 +49,7 @@ class Robot:
     last: dict = field(default_factory=dict)
 
     def topic(self, name: str) -> str:
-        return f"{self.name}/{name}" if self.name else name
+        return robot_topic(self.name, name)
 
     def key(self, counter: str) -> str:
         return f"{self.name}/{counter}" if self.name else counter

@@ -49,5 +49,9 @@ def policy() -> None:
     run("policy")
 
 
+def fleet_policy() -> None:
+    run("fleet_policy")
+
+
 if __name__ == "__main__":
     run(sys.argv.pop(1))

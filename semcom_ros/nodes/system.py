@@ -19,13 +19,16 @@ NODES = {
     "semcom_server": ("semcom_ros.nodes.server", "ServerNode"),
     "semcom_policy": ("semcom_ros.nodes.policy", "PolicyNode"),
 }
+# a fleet: one server with robots [r1, ...] and this policy in place of semcom_policy
+FLEET_NODES = {"semcom_fleet_policy": ("semcom_ros.nodes.fleet_policy", "FleetPolicyNode")}
+EVERY_NODE = {**NODES, **FLEET_NODES}
 PIPELINE = ("semcom_camera", "semcom_channel", "semcom_server")
 
 
 def node_class(name: str):
     import importlib
 
-    module, cls = NODES[name]
+    module, cls = EVERY_NODE[name]
     return getattr(importlib.import_module(module), cls)
 
 
@@ -44,12 +47,14 @@ def ros_arg(value) -> str:
     return str(value)
 
 
-def spawn(parameters: dict[str, dict], names=PIPELINE, **popen) -> dict[str, subprocess.Popen]:
-    """Nodes as OS processes, as ``ros2 launch`` starts them (``-p name:=value`` overrides)."""
+def spawn(parameters: dict[str, dict], names=PIPELINE, namespace: str = "", **popen) -> dict[str, subprocess.Popen]:
+    """Nodes as OS processes, as ``ros2 launch`` starts them (``-p name:=value`` overrides), in ``namespace``."""
     out = {}
     for name in names:
         args = [a for k, v in parameters.get(name, {}).items() for a in ("-p", f"{k}:={ros_arg(v)}")]
-        node_module = NODES[name][0].rsplit(".", 1)[1]
+        if namespace:
+            args += ["-r", f"__ns:=/{namespace.strip('/')}"]
+        node_module = EVERY_NODE[name][0].rsplit(".", 1)[1]
         out[name] = subprocess.Popen([sys.executable, "-m", "semcom_ros.nodes.start", node_module, "--ros-args",
                                       *args], **popen)
     return out
