@@ -68,8 +68,8 @@ class FleetPolicyNode(SemcomNode):
         configs = [c for c in self.front.configurations if not wanted or c.rate in wanted]
         weights = list(get("weights"))
         weights = weights * len(self.robots) if len(weights) == 1 else weights
-        return make_fleet_policy(get("mode"), self.robots, configs, budget=get("budget"), weights=weights, v=get("v"),
-                                 min_dwell_s=get("min_dwell_s"), default_rate_hz=get("default_rate_hz"))
+        return make_fleet_policy(get("mode"), self.robots, configs, budget=get("budget"), weights=weights,
+                                 v=get("v"), min_dwell_s=get("min_dwell_s"), default_rate_hz=get("default_rate_hz"))
 
     def validate_parameter(self, name, value):
         try:

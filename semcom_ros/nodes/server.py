@@ -34,6 +34,7 @@ from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
 from .robots import robot_names, robot_topic
 
+
 class UnknownRate(MessageError):
     """A frame coded at a rate this bundle has no JSCC code for."""
 
