@@ -50,7 +50,8 @@ class FleetPolicyNode(SemcomNode):
         self.policy = self.build()
         self.snr = {r: math.nan for r in self.robots}
         self.active = {r: "" for r in self.robots}
-        self.pubs = {r: self.create_publisher(String, robot_topic(r, "active_configuration"), LATCHED) for r in self.robots}
+        self.pubs = {r: self.create_publisher(String, robot_topic(r, "active_configuration"), LATCHED)
+                     for r in self.robots}
         for r in self.robots:
             self.create_subscription(Float32, robot_topic(r, "link_snr"), lambda m, r=r: self.on_snr(r, m), RELIABLE)
             self.create_subscription(PointCloud2, robot_topic(r, "channel_symbols"), lambda m, r=r: self.on_sent(r, m),
