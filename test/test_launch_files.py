@@ -15,6 +15,7 @@ from semcom_ros.core.channels import CHANNELS
 from semcom_ros.core.frame_sources import SOURCES
 from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
 from semcom_ros.nodes.base import RELIABILITIES
+from semcom_ros.core.fleet_policies import FLEET_MODES
 from semcom_ros.core.policies import POLICY_MODES
 from semcom_ros.core.snr_profiles import PROFILES
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))
 CLOSED_SETS = {"policy_mode": POLICY_MODES, "snr_profile": PROFILES, "channel": CHANNELS, "source": SOURCES,
                "image_transport": IMAGE_TRANSPORTS, "image_reliability": RELIABILITIES,
-               "use_image_source": ("true", "false")}
+               "use_image_source": ("true", "false"), "fleet_mode": FLEET_MODES}
 
 
 def entry_points() -> dict[str, str]:
@@ -129,10 +130,10 @@ def declared_defaults(module: str) -> dict:
     return out
 
 
-def launch_set_parameters() -> dict[str, set[str]]:
+def launch_set_parameters(paths=LAUNCH_FILES) -> dict[str, set[str]]:
     """node name -> parameters some launch file sets from its arguments."""
     out: dict[str, set[str]] = {}
-    for path in LAUNCH_FILES:
+    for path in paths:
         tree = ast.parse(path.read_text())
         for call in calls(tree, "Node"):
             for item in kw(call, "parameters").elts:
@@ -145,7 +146,12 @@ def test_config_file_equals_the_node_declarations_and_skips_launch_arguments():
     """Defaults live in the node declarations; the YAML shows them and cannot drift or be silently overridden."""
     config = yaml.safe_load((ROOT / "config" / "semcom.yaml").read_text())
     scripts = entry_points()
-    launched = launch_set_parameters()
+    # fleet.launch.py gives each robot's nodes the file's own section, then that robot's SNR and seed on top
+    fleet = ROOT / "launch" / "fleet.launch.py"
+    launched = launch_set_parameters([p for p in LAUNCH_FILES if p != fleet])
+    for node, keys in launch_set_parameters([fleet]).items():
+        if node in ("semcom_server", "semcom_fleet_policy"):
+            launched.setdefault(node, set()).update(keys)
     modules = {node_declares(m)[0]: m for s, m in scripts.items() if m.startswith("nodes.")}
     assert set(config) == set(modules), "one section per node"
     for node, section in config.items():
