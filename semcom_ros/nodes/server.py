@@ -165,6 +165,7 @@ class ServerNode(ManagedNode):
             self.waiting_since = time.monotonic()
         if self.mailbox.put(robot.name, (robot, Waiting(msg.header, frame, conf))):
             self.count(robot, "frames_skipped")
+            self.count(robot, "frames_replaced")    # of those: taken in, then replaced by a newer one
         self.wake.trigger()
 
     def count_robot_error(self, robot: Robot, counter: str, message: str) -> None:

@@ -1,0 +1,140 @@
+"""A fleet across OS processes at 640x480: three robots, one server process, one fleet policy.
+
+Each robot is a camera-driver process (its own frames: frame_ids 0.., 1000.., 2000..),
+a camera process and a channel process in its namespace (25, 15 and -5 dB); one
+server process serves all three and one fleet policy process shares one budget.
+The test process decodes every received frame it sees with the core, to know what
+the server must answer for that frame's header.
+"""
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import rclpy
+import torch
+from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import PointCloud2
+
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
+from semcom_ros.nodes import system as wiring
+from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
+from semcom_ros.nodes.msg_convert import cloud_to_symbols
+
+DRIVER = Path(__file__).parent / "camera_driver.py"
+ROBOTS = {"r1": 25.0, "r2": 15.0, "r3": -5.0}
+FIRST_ID = {"r1": 0, "r2": 1000, "r3": 2000}
+HZ = 8.0
+BUDGET = len(ROBOTS) * HZ * 80.0       # 80 channel uses per frame on average, shared
+
+
+def core_answer(link, front, msg):
+    """The class the core gives a received frame (what the server must publish for its header)."""
+    symbols, sizes, m, config = cloud_to_symbols(msg)
+    conf = front.configurations[config]
+    pilots = int((sizes == 0).sum())
+    frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m, torch.from_numpy(sizes[pilots:]), m,
+                                        MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds))
+    return int(decode_frames(link, [frame])[0].argmax())
+
+
+def test_three_robots_one_server_one_shared_budget_across_processes():
+    bundle = load_bundle("default")
+    link, front = bundle.link(4, all_rates=True), bundle.front(4)
+    popen = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs = wiring.spawn({"semcom_server": {"robots": list(ROBOTS)},
+                          "semcom_fleet_policy": {"robots": list(ROBOTS), "budget": BUDGET, "min_dwell_s": 0.5}},
+                         names=("semcom_server", "semcom_fleet_policy"), **popen)
+    drivers = {}
+    for r, snr in ROBOTS.items():
+        for name, p in wiring.spawn({"semcom_camera": {"viz_rate_hz": 0.0},
+                                     "semcom_channel": {"snr_db": snr, "seed": FIRST_ID[r]}},
+                                    names=("semcom_camera", "semcom_channel"), namespace=r, **popen).items():
+            procs[f"{r}/{name}"] = p
+        drivers[r] = subprocess.Popen([sys.executable, str(DRIVER), "--topic", f"/{r}/image", "--frames", "100000",
+                                       "--rate", str(HZ), "--size", "640x480", "--reliability", "reliable",
+                                       "--start-index", str(FIRST_ID[r]), "--pool", "60", "--wait", "180"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    rclpy.init()
+    node = rclpy.create_node("fleet_watcher")
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    results = {r: [] for r in ROBOTS}
+    expected = {r: {} for r in ROBOTS}
+    status = {}
+    for r in ROBOTS:
+        node.create_subscription(DiagnosticArray, f"/{r}/classification",
+                                 lambda m, r=r: results[r].append((time.monotonic(), m)), RELIABLE)
+        node.create_subscription(PointCloud2, f"/{r}/received_symbols",
+                                 lambda m, r=r: expected[r].update({m.header.frame_id: core_answer(link, front, m)}),
+                                 NEWEST_FRAME)
+    node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: status.update(
+        {(s.hardware_id, s.name): {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
+
+    def spin_until(cond, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not cond():
+            executor.spin_once(timeout_sec=0.05)
+        return cond()
+
+    def dead():
+        return {n: p.stderr.read().decode()[-2000:] for n, p in {**procs, **drivers}.items() if p.poll() is not None}
+
+    def values(msg):
+        return {kv.key: kv.value for kv in msg.status[0].values}
+
+    def diag(name):
+        return next((v for (hw, n), v in status.items() if n == name), {})
+
+    try:
+        assert spin_until(lambda: all(len(v) >= 40 for v in results.values()), 240), (
+            {r: len(v) for r, v in results.items()}, dead())
+        # 1. headers and labels: each robot's results carry its own frames and the core's answer for them
+        for r, got in results.items():
+            ids = [int(m.header.frame_id) for _, m in got]
+            assert all(FIRST_ID[r] <= i < FIRST_ID[r] + 1000 for i in ids), (r, ids[:10])
+            assert all(values(m).get("robot") == r for _, m in got)
+            checked = [(m.header.frame_id, int(values(m)["class_id"])) for _, m in got
+                       if m.header.frame_id in expected[r]]
+            assert len(checked) >= 0.5 * len(got), (r, len(checked), len(got))
+            assert all(expected[r][fid] == cls for fid, cls in checked), r
+        # 2. none lost beyond newest-frame skipping
+        server = diag("semcom_server")
+        assert spin_until(lambda: all(f"{r}/frames_classified" in diag("semcom_server") for r in ROBOTS), 10)
+        server = diag("semcom_server")
+        for r in ROBOTS:
+            got_in = int(server.get(f"{r}/frames_in", 0))
+            done = int(server[f"{r}/frames_classified"]) + int(server.get(f"{r}/frames_replaced", 0))
+            assert got_in - 1 <= done <= got_in, (r, server)
+        # 3. the fleet policy: the -5 dB robot runs other configurations than the 25 dB one, costing more uses
+        confs = {r: Counter(values(m)["configuration_id"] for _, m in got[len(got) // 2:]) for r, got in
+                 results.items()}
+        assert confs["r3"].most_common(1)[0][0] != confs["r1"].most_common(1)[0][0], confs
+        uses = {r: sum(int(values(m)["channel_uses"]) for _, m in got[len(got) // 2:]) / (len(got) - len(got) // 2)
+                for r, got in results.items()}
+        assert uses["r3"] > uses["r1"], uses
+        policy = diag("semcom_fleet_policy")
+        assert float(policy["budget_per_s"]) == BUDGET and int(policy["r3/frames_charged"]) > 0, policy
+        # 4. a robot that stops publishing does not stall the others
+        drivers["r2"].send_signal(2)
+        drivers["r2"].wait(timeout=30)
+        time.sleep(0.5)
+        counts = {r: len(v) for r, v in results.items()}
+        assert spin_until(lambda: all(len(results[r]) >= counts[r] + 30 for r in ("r1", "r3")), 60), (
+            counts, {r: len(v) for r, v in results.items()})
+        assert len(results["r2"]) <= counts["r2"] + 2
+    finally:
+        for p in [*procs.values(), *drivers.values()]:
+            if p.poll() is None:
+                p.send_signal(2)
+        codes = {n: p.wait(timeout=30) for n, p in procs.items()}
+        for p in drivers.values():
+            p.wait(timeout=30)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+    assert codes == {n: 0 for n in procs}, codes
