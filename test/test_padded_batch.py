@@ -10,7 +10,7 @@ from semcom_ros.core.jscc import JSCC
 from semcom_ros.core.link import SemanticLink
 from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.core.models import LoadedModel
-from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames, merges_on_server
+from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames, merges_on_server, padded_groups
 
 PILOTS = 8
 
@@ -109,3 +109,25 @@ def test_a_rate_the_link_has_no_code_for_is_refused(default_link):
     f = ReceivedFrame(torch.zeros(64 * 3, dtype=torch.complex64), 10.0, torch.ones(64), 3)
     with pytest.raises(KeyError, match="no JSCC code for rate 3"):
         decode_frames(default_link, [f])
+
+
+def test_passes_hold_frames_of_similar_length_up_to_the_padding_allowed():
+    counts = [197, 60, 190, 100, 58, 197, 65]
+    assert padded_groups(counts, 1.0) == [[0, 5, 2, 3, 6, 1, 4]]
+    assert sorted(map(sorted, padded_groups(counts, 0.0))) == [[0, 5], [1], [2], [3], [4], [6]]
+    for limit in (0.05, 0.2, 0.5):
+        groups = padded_groups(counts, limit)
+        assert sorted(i for g in groups for i in g) == list(range(len(counts)))
+        for g in groups:
+            longest = max(counts[i] for i in g)
+            assert sum(longest - counts[i] for i in g) <= limit * longest * len(g)
+    assert padded_groups(counts, 0.2) == [[0, 5, 2, 3], [6, 1, 4]]     # 104 of 788 tokens padding: 13 %
+
+
+def test_grouped_passes_give_the_same_logits(default_link):
+    link = default_link
+    data = load_embedded_eval()
+    frames = [frame_for(link, data.images[i], MergeSchedule.uniform(r, link.depth), 4, seed=i)
+              for i, r in enumerate([0.0, 0.3, 0.0, 0.1, 0.3, 0.05])]
+    torch.testing.assert_close(decode_frames(link, frames, 0.1), decode_frames(link, frames, 1.0),
+                               rtol=1e-4, atol=1e-4)

@@ -54,8 +54,8 @@ def merges_on_server(link: SemanticLink, schedule: MergeSchedule | None) -> bool
     """Whether ``schedule`` merges tokens in the blocks the server runs (after the split)."""
     if schedule is None or link.split >= link.depth:
         return False
-    if schedule.thresholds is not None:
-        return True
+    if schedule.thresholds is not None:          # cosine similarity never exceeds 1: a threshold of 1 never merges
+        return any(t < 1.0 for t in schedule.thresholds[link.split:])
     return any(r > 0 for r in (schedule.ratios or [])[link.split:])
 
 
@@ -97,9 +97,33 @@ def _padded_pass(link: SemanticLink, tokens: list[torch.Tensor], sizes: list[tor
     return link.server(batch, size, padding)
 
 
+def padded_groups(counts: Sequence[int], max_padding: float = 1.0) -> list[list[int]]:
+    """Indices grouped into passes, longest first, each pass at most ``max_padding`` padding.
+
+    Padding is compute spent on nothing: on a CPU, where a pass costs what its
+    tokens cost, a pass should hold frames of similar length; on a GPU, where
+    one wide pass is cheaper than several, ``max_padding`` 1 puts all in one.
+    """
+    order = sorted(range(len(counts)), key=lambda i: -counts[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups:
+            g = groups[-1]
+            longest = counts[g[0]]
+            waste = sum(longest - counts[j] for j in g) + longest - counts[i]
+            if waste <= max_padding * longest * (len(g) + 1):
+                g.append(i)
+                continue
+        groups.append([i])
+    return groups
+
+
 @torch.no_grad()
-def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame]) -> torch.Tensor:
-    """Logits (B, classes) for received frames, in order, in as few forward passes as they allow."""
+def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame], max_padding: float = 1.0) -> torch.Tensor:
+    """Logits (B, classes) for received frames, in order, in as few forward passes as they and ``max_padding`` allow.
+
+    ``max_padding``: the largest share of a pass's tokens that may be padding (1: one pass for all).
+    """
     if not frames:
         raise ValueError("no frames to decode")
     tokens = _decode_tokens(link, frames)
@@ -108,10 +132,11 @@ def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame]) -> torch.
     logits: list[torch.Tensor | None] = [None] * len(frames)
     saved = link.schedule
     try:
-        if shared:
-            link.schedule = MergeSchedule.uniform(0.0, link.depth)
-            out = _padded_pass(link, [tokens[i] for i in shared], [frames[i].sizes for i in shared])
-            for row, i in enumerate(shared):
+        link.schedule = MergeSchedule.uniform(0.0, link.depth)
+        for group in padded_groups([frames[i].tokens for i in shared], max_padding):
+            rows = [shared[g] for g in group]
+            out = _padded_pass(link, [tokens[i] for i in rows], [frames[i].sizes for i in rows])
+            for row, i in enumerate(rows):
                 logits[i] = out[row]
         for i in alone:
             link.schedule = frames[i].schedule or MergeSchedule.uniform(0.0, link.depth)
