@@ -64,22 +64,24 @@ def batchable(link: SemanticLink) -> bool:
     return m.global_pool in MASKABLE_POOLS and getattr(m, "attn_pool", None) is None
 
 
-def _decode_tokens(link: SemanticLink, frames: Sequence[ReceivedFrame]) -> list[torch.Tensor]:
-    """JSCC-decode every frame (together per rate, zero-padded symbols): a list of (N_i, d) tokens."""
+def _decode_tokens(link: SemanticLink, frames: Sequence[ReceivedFrame], max_padding: float) -> list[torch.Tensor]:
+    """JSCC-decode every frame (together per rate and similar length, zero-padded symbols): (N_i, d) tokens."""
     out: list[torch.Tensor | None] = [None] * len(frames)
     for rate in sorted({f.rate for f in frames}):
-        idx = [i for i, f in enumerate(frames) if f.rate == rate]
+        same_rate = [i for i, f in enumerate(frames) if f.rate == rate]
         code = link.codes.get(rate)
         if code is None:
             raise KeyError(f"no JSCC code for rate {rate}; this link has {link.rates or 'none'}")
-        longest = max(frames[i].channel_uses for i in idx)
-        symbols = torch.zeros(len(idx), longest, dtype=torch.complex64, device=link.device)
-        for row, i in enumerate(idx):
-            symbols[row, :frames[i].channel_uses] = frames[i].symbols.to(link.device)
-        snr = torch.tensor([frames[i].snr_db for i in idx], device=link.device)
-        tokens = code.decode(symbols, snr)
-        for row, i in enumerate(idx):
-            out[i] = tokens[row, :frames[i].tokens]
+        for group in padded_groups([frames[i].channel_uses for i in same_rate], max_padding):
+            idx = [same_rate[g] for g in group]
+            longest = max(frames[i].channel_uses for i in idx)
+            symbols = torch.zeros(len(idx), longest, dtype=torch.complex64, device=link.device)
+            for row, i in enumerate(idx):
+                symbols[row, :frames[i].channel_uses] = frames[i].symbols.to(link.device)
+            snr = torch.tensor([frames[i].snr_db for i in idx], device=link.device)
+            tokens = code.decode(symbols, snr)
+            for row, i in enumerate(idx):
+                out[i] = tokens[row, :frames[i].tokens]
     return out
 
 
@@ -98,7 +100,7 @@ def _padded_pass(link: SemanticLink, tokens: list[torch.Tensor], sizes: list[tor
 
 
 def padded_groups(counts: Sequence[int], max_padding: float = 1.0) -> list[list[int]]:
-    """Indices grouped into passes, longest first, each pass at most ``max_padding`` padding.
+    """Indices grouped into passes, longest first; no frame padded by more than ``max_padding`` of its pass.
 
     Padding is compute spent on nothing: on a CPU, where a pass costs what its
     tokens cost, a pass should hold frames of similar length; on a GPU, where
@@ -107,14 +109,10 @@ def padded_groups(counts: Sequence[int], max_padding: float = 1.0) -> list[list[
     order = sorted(range(len(counts)), key=lambda i: -counts[i])
     groups: list[list[int]] = []
     for i in order:
-        if groups:
-            g = groups[-1]
-            longest = counts[g[0]]
-            waste = sum(longest - counts[j] for j in g) + longest - counts[i]
-            if waste <= max_padding * longest * (len(g) + 1):
-                g.append(i)
-                continue
-        groups.append([i])
+        if groups and counts[groups[-1][0]] - counts[i] <= max_padding * counts[groups[-1][0]]:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
     return groups
 
 
@@ -126,7 +124,7 @@ def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame], max_paddi
     """
     if not frames:
         raise ValueError("no frames to decode")
-    tokens = _decode_tokens(link, frames)
+    tokens = _decode_tokens(link, frames, max_padding)
     alone = [i for i, f in enumerate(frames) if merges_on_server(link, f.schedule) or not batchable(link)]
     shared = [i for i in range(len(frames)) if i not in alone]
     logits: list[torch.Tensor | None] = [None] * len(frames)

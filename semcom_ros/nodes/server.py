@@ -74,9 +74,9 @@ class ServerNode(ManagedNode):
                    "own topics", read_only=True)
         self.param("max_batch", 8, "frames decoded together in one forward pass (1: one frame at a time)",
                    lo=1, hi=256)
-        self.param("max_padding", 0.2, "largest share of a batched pass that may be padding (frames of other "
-                   "lengths go in another pass): padding costs compute on a CPU; 1 puts every frame in one pass "
-                   "(suits a GPU)", lo=0.0, hi=1.0)
+        self.param("max_padding", 0.2, "a frame shares a batched pass only if padding fills at most this share of "
+                   "it (frames of other lengths go in another pass): padding costs compute on a CPU; 1 puts every "
+                   "frame in one pass (suits a GPU)", lo=0.0, hi=1.0)
         self.param("batch_window_ms", 0.0, "wait at most this long for more robots' frames before decoding "
                    "(0: take what is waiting, never wait)", lo=0.0, hi=1000.0)
         declare_link_params(self)
