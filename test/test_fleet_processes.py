@@ -138,3 +138,78 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
         node.destroy_node()
         rclpy.shutdown()
     assert codes == {n: 0 for n in procs}, codes
+
+
+def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_labels():
+    """A server process with a batch window: four robots' 640x480 frames, merged four ways, share passes."""
+    from semcom_ros.core.channels import propagate, with_pilots
+    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.nodes.msg_convert import symbols_to_cloud
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from camera_driver import camera_frame
+
+    bundle = load_bundle("default")
+    link, front = bundle.link(4, all_rates=True), bundle.front(4)
+    robots = ["a", "b", "c", "d"]
+    ratio_confs = [c for c in front.configurations if c.thresholds is None]
+    confs = [ratio_confs[0], ratio_confs[len(ratio_confs) // 2], ratio_confs[-1]]
+    schedules = [MergeSchedule(ratios=c.ratios) for c in confs] + [MergeSchedule(thresholds=[0.7] * link.depth)]
+    data = load_embedded_eval()
+    gen = torch.Generator().manual_seed(0)
+    rounds = []
+    for k in range(8):
+        msgs = {}
+        for j, (r, conf, schedule) in enumerate(zip(robots, confs + [confs[0]], schedules)):
+            link.rate, link.schedule = conf.rate, schedule
+            edge = link.edge(link.preprocess([camera_frame(data.images[10 * k + j], 640, 480)]))
+            y, _, _ = propagate(with_pilots(edge.symbols, 4 * conf.rate), "awgn", 20.0, gen)
+            frame = ReceivedFrame.from_received(y[0], 4 * conf.rate, edge.sizes[0], conf.rate, schedule)
+            msg = symbols_to_cloud(y[0].numpy(), [0.0] * 4 + edge.sizes[0].tolist(), conf.rate,
+                                   config=front.names.index(conf.name))
+            msg.header.frame_id = f"{r}:{k}"
+            msgs[r] = (msg, frame)
+        rounds.append(msgs)
+    # the server decodes by each frame's configuration: the threshold robot's frame says confs[0], whose ratios
+    # do not merge after the split here (split = depth), so what it must answer is its own one-frame logits
+    want = {m.header.frame_id: int(decode_frames(link, [f])[0].argmax()) for msgs in rounds for m, f in msgs.values()}
+    assert len({f.tokens for _, f in rounds[0].values()}) >= 3
+    proc = wiring.spawn({"semcom_server": {"robots": robots, "batch_window_ms": 500.0, "max_padding": 1.0}},
+                        names=("semcom_server",), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)["semcom_server"]
+    rclpy.init()
+    node = rclpy.create_node("batch_feeder")
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    got, status = {}, {}
+    pubs = {r: node.create_publisher(PointCloud2, f"/{r}/received_symbols", RELIABLE) for r in robots}
+    for r in robots:
+        node.create_subscription(DiagnosticArray, f"/{r}/classification", lambda m, r=r: got.update(
+            {m.header.frame_id: (r, {kv.key: kv.value for kv in m.status[0].values})}), RELIABLE)
+    node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: status.update(
+        {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
+
+    def spin_until(cond, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not cond():
+            executor.spin_once(timeout_sec=0.05)
+        return cond()
+
+    try:
+        assert spin_until(lambda: all(p.get_subscription_count() for p in pubs.values()) or proc.poll() is not None,
+                          120), proc.stderr.read().decode()[-2000:] if proc.poll() is not None else "no server"
+        for msgs in rounds:
+            for r, (msg, _) in msgs.items():
+                pubs[r].publish(msg)
+            assert spin_until(lambda: all(m.header.frame_id in got for m, _ in msgs.values()), 30), sorted(got)
+        assert spin_until(lambda: int(status.get("semcom_server", {}).get("batched_frames", 0)) >= 32, 10)
+        diag = status["semcom_server"]
+    finally:
+        proc.send_signal(2)
+        code = proc.wait(timeout=30)
+        executor.shutdown()
+        node.destroy_node()
+        rclpy.shutdown()
+    assert {fid: (robot, int(v["class_id"])) for fid, (robot, v) in got.items()} == \
+        {fid: (fid.split(":")[0], cls) for fid, cls in want.items()}
+    assert float(diag["mean_batch"]) >= 3.0, diag        # four robots' frames per pass, not one at a time
+    assert code == 0

@@ -72,3 +72,42 @@ def test_semcom_launch_runs_the_system_and_stops_cleanly(tmp_path):
     assert launch.returncode == 0, out[-3000:]
     assert "process has died" not in out, out[-3000:]
     print(out[-1500:], file=sys.stderr)
+
+
+@pytest.mark.skipif(bool(ros2_launch_missing()), reason=ros2_launch_missing() or "available")
+def test_fleet_launch_runs_three_robots_against_one_server_and_one_fleet_policy():
+    robots = ("r1", "r2", "r3")
+    launch = subprocess.Popen(["ros2", "launch", "semcom_ros", "fleet.launch.py", "robots:=" + ",".join(robots),
+                               "snr_db:=25,10,-5"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              start_new_session=True, env=dict(os.environ))
+    rclpy.init()
+    node = rclpy.create_node("ros2_fleet_launch_watcher")
+    results = {r: [] for r in robots}
+    status = {}
+    for r in robots:
+        node.create_subscription(DiagnosticArray, f"/{r}/classification", results[r].append, RELIABLE)
+    node.create_subscription(DiagnosticArray, "/diagnostics",
+                             lambda m: status.update({s.hardware_id: {kv.key: kv.value for kv in s.values}
+                                                      for s in m.status}), RELIABLE)
+    try:
+        end = time.monotonic() + 600
+        while time.monotonic() < end and min(map(len, results.values())) < 10 and launch.poll() is None:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        assert min(map(len, results.values())) >= 10, ({r: len(v) for r, v in results.items()}, launch.poll())
+        for r in robots:
+            assert all(m.header.frame_id == f"{r}/camera" for m in results[r])    # each robot's own frames
+        end = time.monotonic() + 10
+        while time.monotonic() < end and "/semcom_fleet_policy" not in status:
+            rclpy.spin_once(node, timeout_sec=0.1)
+        policy = status["/semcom_fleet_policy"]
+        assert all(int(policy[f"{r}/frames_charged"]) > 0 for r in robots), policy
+        server = status["/semcom_server"]
+        assert server["state"] == "active" and all(int(server[f"{r}/frames_classified"]) > 0 for r in robots)
+        assert all(status[f"/{r}/semcom_camera"]["state"] == "active" for r in robots)
+    finally:
+        os.killpg(launch.pid, signal.SIGINT)
+        out = launch.communicate(timeout=60)[0].decode()
+        node.destroy_node()
+        rclpy.shutdown()
+    assert launch.returncode == 0, out[-3000:]
+    assert "process has died" not in out, out[-3000:]
