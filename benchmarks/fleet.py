@@ -10,7 +10,9 @@ head, random weights, JSCC rate 4, split after block 6, robots' frames merged
 differently so the server pads) and the built-in one. ``ideal_fps`` is the same
 server half (``decode_frames``) called directly on batches of N in a loop, no ROS.
 Every answer is checked against the one-frame decoding of its frame. ``rss_mb``:
-the server's resident memory at the end of each run.
+the server's resident memory at the end of each run; ``server_cpu`` and
+``load_cpu`` (batched, single): CPU seconds per second of the server process and
+of this load process (1.0 = one core busy), to tell which side limited the rate.
 
 budget: four robots at -5, 5, 15 and 25 dB (AWGN, seeded, held-out embedded
 images, built-in bundle's joint front), 10 frames/s each, one budget of channel
@@ -117,6 +119,12 @@ def ideal_fps(link, frames, n: int, seconds: float, max_padding: float) -> float
     return done / (time.perf_counter() - t0)
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -183,9 +191,10 @@ def serve(bundle_path, msgs, max_batch: int, threads: int, seconds: float, max_p
                     send(i)
     run_for(3.0)                   # warm-up
     state["measure"] = True
-    t0 = time.monotonic()
+    t0, cpu0, own0 = time.monotonic(), cpu_s(proc.pid), time.process_time()
     run_for(seconds)
     elapsed = time.monotonic() - t0
+    server_cpu, load_cpu = (cpu_s(proc.pid) - cpu0) / elapsed, (time.process_time() - own0) / elapsed
     state["measure"] = False
     rss = rss_mb(proc.pid)
     proc.send_signal(2)
@@ -194,7 +203,7 @@ def serve(bundle_path, msgs, max_batch: int, threads: int, seconds: float, max_p
     node.destroy_node()
     return {"fps": state["done"] / elapsed, "e2e_ms_p50": float(np.median(state["lat"])) if state["lat"] else None,
             "answers": state["done"], "label_mismatches": state["wrong"], "resent": state["resent"],
-            "rss_mb": round(rss, 1), "exit": code}
+            "rss_mb": round(rss, 1), "exit": code, "server_cpu": round(server_cpu, 2), "load_cpu": round(load_cpu, 2)}
 
 
 def throughput(args, work: Path) -> list[dict]:
@@ -219,6 +228,8 @@ def throughput(args, work: Path) -> list[dict]:
                        "label_mismatches": batched["label_mismatches"] + single["label_mismatches"],
                        "answers_checked": batched["answers"] + single["answers"],
                        "resent": batched["resent"] + single["resent"], "rss_mb": batched["rss_mb"],
+                       "server_cpu": [batched["server_cpu"], single["server_cpu"]],
+                       "load_cpu": [batched["load_cpu"], single["load_cpu"]],
                        "exits": [batched["exit"], single["exit"]]}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
@@ -261,7 +272,7 @@ def shared_budget(args) -> list[dict]:
         acc = {r: float(np.mean(correct[r])) for r in robots}
         rows.append({"policy": mode,
                      "weighted_accuracy": round(sum(w * acc[r] for w, r in zip(weights, robots)) / sum(weights), 4),
-                     "channel_uses_per_s": round(sum(map(sum, used.values())) / seconds, 1), "budget": budget,
+                     "channel_uses_per_s": round(float(sum(map(sum, used.values()))) / seconds, 1), "budget": budget,
                      "robots": {r: {"snr_db": s, "weight": w, "accuracy": round(acc[r], 4),
                                     "mean_channel_uses": round(float(np.mean(used[r])), 1)}
                                 for r, s, w in zip(robots, snrs, weights)}})
@@ -297,21 +308,21 @@ def main() -> None:
         one = {r["bundle"]: r["rss_mb"] for r in rows if r["robots"] == 1}
         report["threads"], report["max_padding"] = args.threads, args.max_padding
         report["throughput_targets"] = {r["bundle"]: {
-            "batched_at_least_0.9_ideal": r["batched_fps"] >= 0.9 * r["ideal_fps"],
-            "batched_at_least_single": r["batched_fps"] >= r["single_fps"],
-            "labels_identical": r["label_mismatches"] == 0,
+            "batched_at_least_0.9_ideal": bool(r["batched_fps"] >= 0.9 * r["ideal_fps"]),
+            "batched_at_least_single": bool(r["batched_fps"] >= r["single_fps"]),
+            "labels_identical": bool(r["label_mismatches"] == 0),
             "rss_8_over_1": round(r["rss_mb"] / one[r["bundle"]], 3),
-            "rss_8_within_1.2x_of_1": r["rss_mb"] <= 1.2 * one[r["bundle"]]} for r in at8}
+            "rss_8_within_1.2x_of_1": bool(r["rss_mb"] <= 1.2 * one[r["bundle"]])} for r in at8}
     if "budget" in parts:
         rows = report["shared_budget"] = shared_budget(args)
         by = {r["policy"]: r for r in rows}
         report["budget_setup"] = {"snrs_db": args.snrs, "hz_per_robot": args.hz, "seconds": args.budget_seconds,
                                   "budget_per_frame": args.budget_per_frame, "v": args.v, "seed": args.seed}
         report["budget_targets"] = {
-            "fleet_at_least_equal_share": by["shared_budget"]["weighted_accuracy"]
-            >= by["equal_share"]["weighted_accuracy"],
-            "fleet_within_1.02_budget": by["shared_budget"]["channel_uses_per_s"]
-            <= 1.02 * by["shared_budget"]["budget"]}
+            "fleet_at_least_equal_share": bool(by["shared_budget"]["weighted_accuracy"]
+                                               >= by["equal_share"]["weighted_accuracy"]),
+            "fleet_within_1.02_budget": bool(by["shared_budget"]["channel_uses_per_s"]
+                                             <= 1.02 * by["shared_budget"]["budget"])}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -188,6 +188,9 @@ class ServerNode(ManagedNode):
                 remaining = max(window - (time.monotonic() - self.waiting_since), 1e-4)
                 self.window_timer = self.create_timer(remaining, self.on_window)
             return
+        if self.window_timer is not None:      # the batch is full before the window ended
+            self.destroy_timer(self.window_timer)
+            self.window_timer = None
         batch = [item for _, item in self.mailbox.take(self.p("max_batch"))]
         if len(self.mailbox):
             self.waiting_since = time.monotonic()
@@ -201,6 +204,7 @@ class ServerNode(ManagedNode):
             self.publish_result(robot, w, p, compute_s)
 
     def on_window(self) -> None:
+        """The window is over: decode what is waiting (a one-shot timer)."""
         if self.window_timer is not None:
             self.destroy_timer(self.window_timer)
             self.window_timer = None
