@@ -6,6 +6,7 @@ server process serves all three and one fleet policy process shares one budget.
 The test process decodes every received frame it sees with the core, to know what
 the server must answer for that frame's header.
 """
+import math
 import subprocess
 import sys
 import time
@@ -17,13 +18,14 @@ import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Float32
 
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
-from semcom_ros.nodes.msg_convert import cloud_to_symbols
+from semcom_ros.nodes.msg_convert import MessageError, cloud_to_symbols
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
 ROBOTS = {"r1": 25.0, "r2": 15.0, "r3": -5.0}
@@ -33,8 +35,11 @@ BUDGET = len(ROBOTS) * HZ * 80.0       # 80 channel uses per frame on average, s
 
 
 def core_answer(link, front, msg):
-    """The class the core gives a received frame (what the server must publish for its header)."""
-    symbols, sizes, m, config = cloud_to_symbols(msg)
+    """The class the core gives a received frame (what the server must publish for its header); None if broken."""
+    try:
+        symbols, sizes, m, config = cloud_to_symbols(msg)
+    except MessageError:
+        return None
     conf = front.configurations[config]
     pilots = int((sizes == 0).sum())
     frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m, torch.from_numpy(sizes[pilots:]), m,
@@ -119,6 +124,22 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
         assert uses["r3"] > uses["r1"], uses
         policy = diag("semcom_fleet_policy")
         assert float(policy["budget_per_s"]) == BUDGET and int(policy["r3/frames_charged"]) > 0, policy
+        # bad input is counted against the robot it came from, and everyone carries on
+        snr_pub = node.create_publisher(Float32, "/r1/link_snr", RELIABLE)
+        sent_pub = node.create_publisher(PointCloud2, "/r2/channel_symbols", RELIABLE)
+        rx_pub = node.create_publisher(PointCloud2, "/r3/received_symbols", RELIABLE)
+        broken = PointCloud2(height=1, width=3, point_step=4, row_step=12, data=bytes(5))
+        before = {r: len(v) for r, v in results.items()}
+
+        def counted():
+            snr_pub.publish(Float32(data=math.nan))
+            sent_pub.publish(broken)
+            rx_pub.publish(broken)
+            p, s = diag("semcom_fleet_policy"), diag("semcom_server")
+            return (int(p.get("r1/bad_snr", 0)) >= 1 and int(p.get("r2/bad_frames", 0)) >= 1
+                    and int(s.get("r3/bad_frames", 0)) >= 1)
+        assert spin_until(counted, 30), (diag("semcom_fleet_policy"), diag("semcom_server"))
+        assert spin_until(lambda: all(len(results[r]) >= before[r] + 5 for r in ROBOTS), 30)
         # 4. a robot that stops publishing does not stall the others
         drivers["r2"].send_signal(2)
         drivers["r2"].wait(timeout=30)
