@@ -19,7 +19,7 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironment
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
-from semcom_ros.nodes.launch_support import LaunchArgumentError, stop_launch_on_failure
+from semcom_ros.nodes.launch_support import LaunchArgumentError, require_value, stop_launch_on_failure
 
 SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
 FLEET_MODES = ["shared_budget", "equal_share"]
@@ -63,7 +63,7 @@ def nodes(context, *args, **kwargs):
         out.append(Node(package="semcom_ros", executable="channel_node", name="semcom_channel", namespace=robot,
                         parameters=[sections.get("semcom_channel", {}),
                                     {"profile": get("snr_profile"), "snr_db": snrs[i % len(snrs)], "seed": i,
-                                     "channel": get("channel")}],
+                                     "csv_path": get("snr_trace"), "channel": get("channel")}],
                         on_exit=stop_launch_on_failure()))
     out.append(LifecycleNode(package="semcom_ros", executable="server_node", name="semcom_server", namespace="",
                              parameters=[params_file, {"robots": robots, "bundle": bundle, "rate": rate,
@@ -91,8 +91,11 @@ def generate_launch_description():
                                           "(constant profile; random_walk starts there)"),
         DeclareLaunchArgument("snr_profile", default_value="constant", choices=SNR_PROFILES,
                               description="SNR over time of every robot's emulated channel"),
+        DeclareLaunchArgument("snr_trace", default_value="",
+                              description="CSV of time_s,snr_db rows (snr_profile:=csv), the same for every robot"),
         DeclareLaunchArgument("channel", default_value="awgn", choices=["awgn", "rayleigh"],
                               description="channel model"),
+        require_value("snr_trace", "snr_profile", ("csv",), "CSV file of time_s,snr_db rows"),
         DeclareLaunchArgument("use_image_source", default_value="true", choices=["true", "false"],
                               description="start the built-in image source in each robot's namespace "
                                           "(false: your drivers publish /<robot>/image)"),

@@ -116,8 +116,9 @@ class FleetPolicyNode(SemcomNode):
             self.active[robot] = name
             self.pubs[robot].publish(String(data=name))
             self.counters[f"{robot}/switches"] += 1
-            self.get_logger().info(f"{robot}: configuration -> {self.front.label(name)} "
-                                   f"(SNR {self.snr[robot]:.1f} dB)")
+            # debug: a fleet switches often; the counts and current choices are on /diagnostics
+            self.get_logger().debug(f"{robot}: configuration -> {self.front.label(name)} "
+                                    f"(SNR {self.snr[robot]:.1f} dB)")
 
     def diagnostic_values(self):
         out = {"mode": self.p("mode"), **self.policy.state()}
