@@ -34,6 +34,16 @@ HZ = 8.0
 BUDGET = len(ROBOTS) * HZ * 80.0       # 80 channel uses per frame on average, shared
 
 
+def spinner(executor):
+    """spin_until(cond, timeout): spin ``executor`` until ``cond()`` holds or time is up; returns ``cond()``."""
+    def spin_until(cond, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not cond():
+            executor.spin_once(timeout_sec=0.05)
+        return cond()
+    return spin_until
+
+
 def core_answer(link, front, msg):
     """The class the core gives a received frame (what the server must publish for its header); None if broken."""
     try:
@@ -80,11 +90,7 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
     node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: status.update(
         {(s.hardware_id, s.name): {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
 
-    def spin_until(cond, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not cond():
-            executor.spin_once(timeout_sec=0.05)
-        return cond()
+    spin_until = spinner(executor)
 
     def dead():
         return {n: p.stderr.read().decode()[-2000:] for n, p in {**procs, **drivers}.items() if p.poll() is not None}
@@ -209,11 +215,7 @@ def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_la
     node.create_subscription(DiagnosticArray, "/diagnostics", lambda m: status.update(
         {s.name: {kv.key: kv.value for kv in s.values} for s in m.status}), RELIABLE)
 
-    def spin_until(cond, timeout):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end and not cond():
-            executor.spin_once(timeout_sec=0.05)
-        return cond()
+    spin_until = spinner(executor)
 
     try:
         assert spin_until(lambda: all(p.get_subscription_count() for p in pubs.values()) or proc.poll() is not None,

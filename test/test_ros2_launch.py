@@ -39,6 +39,15 @@ def ros2_launch_missing() -> str:
     return ""
 
 
+def stop(launch, node) -> str:
+    """Ctrl-C to the whole launch (as a terminal sends it); its output."""
+    os.killpg(launch.pid, signal.SIGINT)
+    out = launch.communicate(timeout=60)[0].decode()
+    node.destroy_node()
+    rclpy.shutdown()
+    return out
+
+
 @pytest.mark.skipif(bool(ros2_launch_missing()), reason=ros2_launch_missing() or "available")
 def test_semcom_launch_runs_the_system_and_stops_cleanly(tmp_path):
     from ament_index_python.packages import get_package_share_directory
@@ -65,10 +74,7 @@ def test_semcom_launch_runs_the_system_and_stops_cleanly(tmp_path):
         front = load_bundle("default").front(4)
         assert status["semcom_camera"]["compiled"] == ", ".join(front.label(p) for p in ("S1", "S2", "S3"))
     finally:
-        os.killpg(launch.pid, signal.SIGINT)
-        out = launch.communicate(timeout=60)[0].decode()
-        node.destroy_node()
-        rclpy.shutdown()
+        out = stop(launch, node)
     assert launch.returncode == 0, out[-3000:]
     assert "process has died" not in out, out[-3000:]
     print(out[-1500:], file=sys.stderr)
@@ -105,9 +111,6 @@ def test_fleet_launch_runs_three_robots_against_one_server_and_one_fleet_policy(
         assert server["state"] == "active" and all(int(server[f"{r}/frames_classified"]) > 0 for r in robots)
         assert all(status[f"/{r}/semcom_camera"]["state"] == "active" for r in robots)
     finally:
-        os.killpg(launch.pid, signal.SIGINT)
-        out = launch.communicate(timeout=60)[0].decode()
-        node.destroy_node()
-        rclpy.shutdown()
+        out = stop(launch, node)
     assert launch.returncode == 0, out[-3000:]
     assert "process has died" not in out, out[-3000:]

@@ -17,18 +17,10 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .front_file import Configuration
-from .policies import Dwell, LyapunovPolicy
+from .policies import Dwell, LyapunovPolicy, registry
 
 FLEET_POLICIES: dict[str, type["FleetPolicy"]] = {}
-
-
-def register_fleet(mode: str):
-    """Class decorator: make a fleet policy available under ``mode``."""
-    def add(cls):
-        cls.mode = mode
-        FLEET_POLICIES[mode] = cls
-        return cls
-    return add
+register_fleet = registry(FLEET_POLICIES)     # @register_fleet("shared_budget")
 
 
 @dataclass

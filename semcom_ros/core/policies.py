@@ -22,16 +22,21 @@ from typing import Sequence
 from .front_file import Configuration, Front
 
 COSTS = ("gmacs", "channel_uses")
+
+
+def registry(table: dict):
+    """``register(mode)`` for ``table``: a class decorator that files the class under its mode name."""
+    def register(mode: str):
+        def add(cls):
+            cls.mode = mode
+            table[mode] = cls
+            return cls
+        return add
+    return register
+
+
 POLICIES: dict[str, type["Policy"]] = {}
-
-
-def register(mode: str):
-    """Class decorator: make a policy available under ``mode``."""
-    def add(cls):
-        cls.mode = mode
-        POLICIES[mode] = cls
-        return cls
-    return add
+register = registry(POLICIES)       # @register("lyapunov"): make a policy available under that mode
 
 
 @dataclass
