@@ -17,6 +17,8 @@ import rclpy
 import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32
 
@@ -146,6 +148,22 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
                     and int(s.get("r3/bad_frames", 0)) >= 1)
         assert spin_until(counted, 30), (diag("semcom_fleet_policy"), diag("semcom_server"))
         assert spin_until(lambda: all(len(results[r]) >= before[r] + 5 for r in ROBOTS), 30)
+        # 5. tuning at run time, as `ros2 param set` does: a wrong weights list is refused with the reason
+        client = AsyncParameterClient(node, "semcom_fleet_policy")
+        assert client.wait_for_services(30)
+
+        def set_policy(**kw):
+            for _ in range(3):      # a response can be lost just after discovery: ask again
+                future = client.set_parameters_atomically([Parameter(k, value=v) for k, v in kw.items()])
+                executor.spin_until_future_complete(future, timeout_sec=20)
+                if future.done() and future.result() is not None:
+                    return future.result().result
+            raise AssertionError("no response from the fleet policy's parameter services")
+        refused = set_policy(weights=[1.0, 2.0])
+        assert not refused.successful and "2 weights for 3 robots" in refused.reason, refused.reason
+        assert set_policy(weights=[1.0, 1.0, 3.0], budget=BUDGET * 2).successful
+        assert spin_until(lambda: float(diag("semcom_fleet_policy").get("budget_per_s", 0)) == BUDGET * 2
+                          and diag("semcom_fleet_policy").get("r3/weight") == "1.8", 10), diag("semcom_fleet_policy")
         # 4. a robot that stops publishing does not stall the others
         drivers["r2"].send_signal(2)
         drivers["r2"].wait(timeout=30)
