@@ -6,7 +6,7 @@ import pytest
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.fleet_policies import FLEET_MODES, FrameRate, make_fleet_policy
 from semcom_ros.core.newest_frames import NewestFrames
-from semcom_ros.nodes.robots import robot_names, robot_topic
+from semcom_ros.nodes.robots import robot_names, scoped
 
 ROBOTS = ["r1", "r2", "r3", "r4"]
 SNRS = {"r1": -5.0, "r2": 5.0, "r3": 15.0, "r4": 25.0}
@@ -24,7 +24,7 @@ def test_a_newer_frame_replaces_the_waiting_one_keeps_its_place_and_is_counted()
 def test_robot_names_are_namespaces():
     assert robot_names([""]) == [""] and robot_names([]) == [""]
     assert robot_names(["r1", "/fleet/r2/"]) == ["r1", "fleet/r2"]
-    assert robot_topic("r1", "label") == "r1/label" and robot_topic("", "label") == "label"
+    assert scoped("r1", "label") == "r1/label" and scoped("", "label") == "label"
     for bad in (["r1", "r1"], ["1r"], ["r 1"]):
         with pytest.raises(ValueError, match="robots"):
             robot_names(bad)

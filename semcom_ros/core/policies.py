@@ -209,9 +209,13 @@ def make_policy(front: Front, mode: str, *, rates: Sequence[int] = (), **params)
     """
     if mode not in POLICIES:
         raise ValueError(f"unknown policy mode {mode!r}; use one of {tuple(POLICIES)}")
+    return POLICIES[mode].from_params(front, configurations_at(front, rates), params)
+
+
+def configurations_at(front: Front, rates: Sequence[int] = ()) -> list[Configuration]:
+    """The front's configurations at ``rates`` (empty, or 0 among them: every rate); unknown rates refused."""
     wanted = {int(r) for r in rates if r}
     unknown = wanted - set(front.rates)
     if unknown:
         raise ValueError(f"rates {sorted(unknown)} are not in the front (it has {front.rates})")
-    configs = [c for c in front.configurations if not wanted or c.rate in wanted]
-    return POLICIES[mode].from_params(front, configs, params)
+    return [c for c in front.configurations if not wanted or c.rate in wanted]

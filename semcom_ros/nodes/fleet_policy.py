@@ -17,11 +17,12 @@ from std_msgs.msg import Float32, String
 
 from ..core.bundle import load_bundle
 from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
+from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
-from .msg_convert import MessageError, cloud_to_symbols
+from .msg_convert import MessageError, data_symbols
 from .process import run_node
-from .robots import robot_names, robot_topic
+from .robots import count_robot_error, robot_names, scoped
 
 FLEET_PARAMS = ("mode", "rates", "budget", "weights", "v", "min_dwell_s", "default_rate_hz")
 
@@ -50,11 +51,11 @@ class FleetPolicyNode(SemcomNode):
         self.policy = self.build()
         self.snr = {r: math.nan for r in self.robots}
         self.active = {r: "" for r in self.robots}
-        self.pubs = {r: self.create_publisher(String, robot_topic(r, "active_configuration"), LATCHED)
+        self.pubs = {r: self.create_publisher(String, scoped(r, "active_configuration"), LATCHED)
                      for r in self.robots}
         for r in self.robots:
-            self.create_subscription(Float32, robot_topic(r, "link_snr"), lambda m, r=r: self.on_snr(r, m), RELIABLE)
-            self.create_subscription(PointCloud2, robot_topic(r, "channel_symbols"), lambda m, r=r: self.on_sent(r, m),
+            self.create_subscription(Float32, scoped(r, "link_snr"), lambda m, r=r: self.on_snr(r, m), RELIABLE)
+            self.create_subscription(PointCloud2, scoped(r, "channel_symbols"), lambda m, r=r: self.on_sent(r, m),
                                      NEWEST_FRAME)
         first = self.front.get("S1").name if self.front.operating_points.get("S1") else self.front.names[0]
         for r in self.robots:
@@ -62,11 +63,7 @@ class FleetPolicyNode(SemcomNode):
 
     def build(self, **override):
         get = lambda k: override.get(k, self.p(k))  # noqa: E731
-        wanted = {int(r) for r in get("rates") if r}
-        unknown = wanted - set(self.front.rates)
-        if unknown:
-            raise ValueError(f"rates {sorted(unknown)} are not in the front (it has {self.front.rates})")
-        configs = [c for c in self.front.configurations if not wanted or c.rate in wanted]
+        configs = configurations_at(self.front, get("rates"))
         weights = list(get("weights"))
         weights = weights * len(self.robots) if len(weights) == 1 else weights
         return make_fleet_policy(get("mode"), self.robots, configs, budget=get("budget"), weights=weights,
@@ -85,15 +82,11 @@ class FleetPolicyNode(SemcomNode):
             self.policy = self.build()
             self.counters["policy_rebuilds"] += 1
 
-    def count_robot_error(self, robot: str, counter: str, message: str) -> None:
-        self.counters[f"{robot}/{counter}"] += 1
-        self.count_error(counter, f"{robot}: {message}")
-
     @guarded("processing_errors")
     def on_snr(self, robot: str, msg: Float32) -> None:
         problem = implausible_snr(msg.data)
         if problem:
-            self.count_robot_error(robot, "bad_snr", f"link_snr ignored: {problem}")
+            count_robot_error(self, robot, "bad_snr", f"link_snr ignored: {problem}")
             return
         self.snr[robot] = float(msg.data)
         self.publish(robot, self.policy.choose(robot, self.snr[robot], now_s(self)))
@@ -102,12 +95,12 @@ class FleetPolicyNode(SemcomNode):
     def on_sent(self, robot: str, msg: PointCloud2) -> None:
         """A frame the robot sent: charge its data symbols (pilots excluded), then decide again for it."""
         try:
-            _, sizes, m, _ = cloud_to_symbols(msg)
+            uses = data_symbols(msg)
         except MessageError as exc:
-            self.count_robot_error(robot, "bad_frames", f"channel_symbols not counted: {exc}")
+            count_robot_error(self, robot, "bad_frames", f"channel_symbols not counted: {exc}")
             return
-        self.counters[f"{robot}/frames_seen"] += 1
-        self.policy.charge(robot, float((sizes > 0).sum()) * m, now_s(self))
+        self.counters[scoped(robot, "frames_seen")] += 1
+        self.policy.charge(robot, uses, now_s(self))
         if math.isfinite(self.snr[robot]):
             self.publish(robot, self.policy.choose(robot, self.snr[robot], now_s(self)))
 
@@ -115,7 +108,7 @@ class FleetPolicyNode(SemcomNode):
         if name != self.active[robot]:
             self.active[robot] = name
             self.pubs[robot].publish(String(data=name))
-            self.counters[f"{robot}/switches"] += 1
+            self.counters[scoped(robot, "switches")] += 1
             # debug: a fleet switches often; the counts and current choices are on /diagnostics
             self.get_logger().debug(f"{robot}: configuration -> {self.front.label(name)} "
                                     f"(SNR {self.snr[robot]:.1f} dB)")
@@ -123,8 +116,8 @@ class FleetPolicyNode(SemcomNode):
     def diagnostic_values(self):
         out = {"mode": self.p("mode"), **self.policy.state()}
         for r in self.robots:
-            out[f"{r}/link_snr_db"] = self.snr[r]
-            out[f"{r}/configuration"] = self.front.label(self.active[r]) if self.active[r] else ""
+            out[scoped(r, "link_snr_db")] = self.snr[r]
+            out[scoped(r, "configuration")] = self.front.label(self.active[r]) if self.active[r] else ""
         return out
 
 

@@ -212,3 +212,9 @@ def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int, int
         raise MessageError("the config field must hold one integer for the whole frame")
     symbols = (rec[:, 0:2 * m:2] + 1j * rec[:, 1:2 * m:2]).astype(np.complex64)
     return symbols, rec[:, 2 * m].astype(np.float32), m, int(config[0])
+
+
+def data_symbols(msg: PointCloud2) -> float:
+    """Channel uses a frame's tokens take, pilots excluded: what a channel budget charges for it."""
+    _, sizes, m, _ = cloud_to_symbols(msg)
+    return float((sizes > 0).sum()) * m

@@ -19,7 +19,7 @@ from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
-from .msg_convert import MessageError, cloud_to_symbols
+from .msg_convert import MessageError, data_symbols
 from .process import run_node
 
 POLICY_PARAMS = ("mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
@@ -96,12 +96,12 @@ class PolicyNode(SemcomNode):
     def on_sent(self, msg: PointCloud2) -> None:
         """A frame the camera sent: charge its data symbols (pilots excluded), then decide again."""
         try:
-            _, sizes, m, _ = cloud_to_symbols(msg)
+            uses = data_symbols(msg)
         except MessageError as exc:
             self.count_error("bad_frames", f"channel_symbols not counted: {exc}")
             return
         self.counters["frames_seen"] += 1
-        self.policy.charge(float((sizes > 0).sum()) * m)
+        self.policy.charge(uses)
         if math.isfinite(self.last_snr):
             self.publish(self.policy.choose(self.last_snr, now_s(self)))
 

@@ -19,6 +19,16 @@ def robot_names(value) -> list[str]:
     return names
 
 
-def robot_topic(robot: str, name: str) -> str:
-    """``<robot>/<name>``, relative so the node's own namespace still applies; just ``name`` for ''."""
+def scoped(robot: str, name: str) -> str:
+    """A topic or counter of ``robot``: ``<robot>/<name>`` (relative, so the node's namespace still applies).
+
+    Just ``name`` for the one robot of a single-robot node ('').
+    """
     return f"{robot}/{name}" if robot else name
+
+
+def count_robot_error(node, robot: str, counter: str, message: str) -> None:
+    """Count a problem against ``robot`` (``<robot>/<counter>``) and in the node's total, and say whose it was."""
+    if robot:
+        node.counters[scoped(robot, counter)] += 1
+    node.count_error(counter, f"{robot}: {message}" if robot else message)

@@ -32,7 +32,7 @@ from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, gua
 from .managed import ManagedNode
 from .msg_convert import MessageError, cloud_to_symbols
 from .process import run_node
-from .robots import robot_names, robot_topic
+from .robots import count_robot_error, robot_names, scoped
 
 
 class UnknownRate(MessageError):
@@ -49,11 +49,9 @@ class Robot:
     gaps: SequenceGaps = field(default_factory=SequenceGaps)
     last: dict = field(default_factory=dict)
 
-    def topic(self, name: str) -> str:
-        return robot_topic(self.name, name)
-
-    def key(self, counter: str) -> str:
-        return f"{self.name}/{counter}" if self.name else counter
+    def key(self, name: str) -> str:
+        """This robot's topic or counter called ``name``."""
+        return scoped(self.name, name)
 
 
 @dataclass
@@ -92,9 +90,9 @@ class ServerNode(ManagedNode):
     def configure(self) -> None:
         self.bundle, self.link, self.front = load_link(self)
         for r in self.robots:
-            r.pubs = (self.create_publisher(DiagnosticArray, r.topic("classification"), RELIABLE),
-                      self.create_publisher(String, r.topic("label"), RELIABLE),
-                      self.create_publisher(Float32, r.topic("estimated_snr"), RELIABLE))
+            r.pubs = (self.create_publisher(DiagnosticArray, r.key("classification"), RELIABLE),
+                      self.create_publisher(String, r.key("label"), RELIABLE),
+                      self.create_publisher(Float32, r.key("estimated_snr"), RELIABLE))
         fleet = f", serving {len(self.robots)} robots" if self.robots[0].name else ""
         self.get_logger().info(f"server configured: bundle {self.bundle.name} on {self.link.device}, decodes JSCC "
                                f"rates {self.link.rates} (symbols/token, as each frame says){fleet}")
@@ -103,7 +101,7 @@ class ServerNode(ManagedNode):
         self.mailbox = NewestFrames()
         for r in self.robots:
             r.gaps = SequenceGaps()
-            r.sub = self.create_subscription(PointCloud2, r.topic("received_symbols"),
+            r.sub = self.create_subscription(PointCloud2, r.key("received_symbols"),
                                              lambda msg, info, robot=r: self.on_symbols(robot, msg, info),
                                              NEWEST_FRAME)
         self.get_logger().info(f"server active: symbols from {', '.join(r.sub.topic_name for r in self.robots)}")
@@ -159,10 +157,10 @@ class ServerNode(ManagedNode):
         try:
             frame, conf = self.unpack(msg)
         except UnknownRate as exc:
-            self.count_robot_error(robot, "unknown_rates", f"received_symbols dropped: {exc}")
+            count_robot_error(self, robot.name, "unknown_rates", f"received_symbols dropped: {exc}")
             return
         except (MessageError, ValueError) as exc:
-            self.count_robot_error(robot, "bad_frames", f"received_symbols dropped: {exc}")
+            count_robot_error(self, robot.name, "bad_frames", f"received_symbols dropped: {exc}")
             return
         if not len(self.mailbox):
             self.waiting_since = time.monotonic()
@@ -170,11 +168,6 @@ class ServerNode(ManagedNode):
             self.count(robot, "frames_skipped")
             self.count(robot, "frames_replaced")    # of those: taken in, then replaced by a newer one
         self.wake.trigger()
-
-    def count_robot_error(self, robot: Robot, counter: str, message: str) -> None:
-        if robot.name:
-            self.counters[robot.key(counter)] += 1
-        self.count_error(counter, f"{robot.name}: {message}" if robot.name else message)
 
     @guarded("processing_errors")
     def drain(self, force: bool = False) -> None:
@@ -234,7 +227,7 @@ class ServerNode(ManagedNode):
         label_pub.publish(String(data=names[cls]))
         self.count(robot, "frames_classified")
         if problem:         # e.g. a noise-free link: the estimate says nothing a policy could use
-            self.count_robot_error(robot, "bad_snr", f"pilot SNR estimate not published: {problem}")
+            count_robot_error(self, robot.name, "bad_snr", f"pilot SNR estimate not published: {problem}")
         else:               # after the result: it is not on the latency path
             snr_pub.publish(Float32(data=frame.snr_db))
 
