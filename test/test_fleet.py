@@ -21,6 +21,20 @@ def test_a_newer_frame_replaces_the_waiting_one_keeps_its_place_and_is_counted()
     assert len(box) == 1 and box.take(5) == [("c", 1)] and box.take(5) == []
 
 
+def test_the_wait_counts_from_the_first_frame_of_the_longest_waiting_robot():
+    now = [10.0]
+    box = NewestFrames(clock=lambda: now[0])
+    assert box.longest_wait() == 0.0
+    box.put("a", 1)
+    now[0] = 10.3
+    box.put("b", 1)
+    box.put("a", 2)                     # a newer frame does not restart a's wait
+    now[0] = 10.5
+    assert box.longest_wait() == pytest.approx(0.5)
+    box.take(1)                         # a served: b (waiting since 10.3) is now the longest
+    assert box.longest_wait() == pytest.approx(0.2)
+
+
 def test_robot_names_are_namespaces():
     assert robot_names([""]) == [""] and robot_names([]) == [""]
     assert robot_names(["r1", "/fleet/r2/"]) == ["r1", "fleet/r2"]

@@ -125,7 +125,8 @@ def decode_frames(link: SemanticLink, frames: Sequence[ReceivedFrame], max_paddi
     if not frames:
         raise ValueError("no frames to decode")
     tokens = _decode_tokens(link, frames, max_padding)
-    alone = [i for i, f in enumerate(frames) if merges_on_server(link, f.schedule) or not batchable(link)]
+    can_pad = batchable(link)
+    alone = [i for i, f in enumerate(frames) if merges_on_server(link, f.schedule) or not can_pad]
     shared = [i for i in range(len(frames)) if i not in alone]
     logits: list[torch.Tensor | None] = [None] * len(frames)
     saved = link.schedule

@@ -56,6 +56,7 @@ class Robot:
 
 @dataclass
 class Waiting:
+    robot: Robot
     header: object
     frame: ReceivedFrame
     conf: object
@@ -81,7 +82,6 @@ class ServerNode(ManagedNode):
         self.robots = [Robot(n) for n in robot_names(self.p("robots"))]
         self.bundle = self.link = self.front = None
         self.mailbox = NewestFrames()
-        self.waiting_since = 0.0
         self.window_timer = None
         self.batches = 0
         self.wake = self.create_guard_condition(self.drain)
@@ -162,9 +162,7 @@ class ServerNode(ManagedNode):
         except (MessageError, ValueError) as exc:
             count_robot_error(self, robot.name, "bad_frames", f"received_symbols dropped: {exc}")
             return
-        if not len(self.mailbox):
-            self.waiting_since = time.monotonic()
-        if self.mailbox.put(robot.name, (robot, Waiting(msg.header, frame, conf))):
+        if self.mailbox.put(robot.name, Waiting(robot, msg.header, frame, conf)):
             self.count(robot, "frames_skipped")
             self.count(robot, "frames_replaced")    # of those: taken in, then replaced by a newer one
         self.wake.trigger()
@@ -178,33 +176,33 @@ class ServerNode(ManagedNode):
         enough = len(self.mailbox) >= min(self.p("max_batch"), len(self.robots))
         if window > 0 and not force and not enough:
             if self.window_timer is None:
-                remaining = max(window - (time.monotonic() - self.waiting_since), 1e-4)
+                remaining = max(window - self.mailbox.longest_wait(), 1e-4)
                 self.window_timer = self.create_timer(remaining, self.on_window)
             return
-        if self.window_timer is not None:      # the batch is full before the window ended
-            self.destroy_timer(self.window_timer)
-            self.window_timer = None
-        batch = [item for _, item in self.mailbox.take(self.p("max_batch"))]
+        self.cancel_window()        # the batch may be full before the window ended
+        batch = [w for _, w in self.mailbox.take(self.p("max_batch"))]
         if len(self.mailbox):
-            self.waiting_since = time.monotonic()
             self.wake.trigger()
         t0 = time.perf_counter()
-        probs = decode_frames(self.link, [w.frame for _, w in batch], self.p("max_padding")).softmax(-1).cpu()
+        probs = decode_frames(self.link, [w.frame for w in batch], self.p("max_padding")).softmax(-1).cpu()
         compute_s = time.perf_counter() - t0
         self.batches += 1
         self.counters["batched_frames"] += len(batch)
-        for (robot, w), p in zip(batch, probs):
-            self.publish_result(robot, w, p, compute_s)
+        for w, p in zip(batch, probs):
+            self.publish_result(w, p, compute_s)
 
-    def on_window(self) -> None:
-        """The window is over: decode what is waiting (a one-shot timer)."""
+    def cancel_window(self) -> None:
         if self.window_timer is not None:
             self.destroy_timer(self.window_timer)
             self.window_timer = None
+
+    def on_window(self) -> None:
+        """The window is over: decode what is waiting (a one-shot timer)."""
+        self.cancel_window()
         self.drain(force=True)
 
-    def publish_result(self, robot: Robot, w: Waiting, probs, compute_s: float) -> None:
-        names, conf, frame = self.link.loaded.class_names, w.conf, w.frame
+    def publish_result(self, w: Waiting, probs, compute_s: float) -> None:
+        names, conf, frame, robot = self.link.loaded.class_names, w.conf, w.frame, w.robot
         problem = implausible_snr(frame.snr_db)
         top = probs.topk(min(self.p("topk"), probs.numel()))
         cls = int(top.indices[0])
