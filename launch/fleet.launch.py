@@ -20,14 +20,18 @@ from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
 from semcom_ros.nodes.launch_support import LaunchArgumentError, require_value, stop_launch_on_failure
+from semcom_ros.nodes.robots import robot_names
 
 SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
 FLEET_MODES = ["shared_budget", "equal_share"]
 
 
 def robot_list(text: str) -> list[str]:
-    robots = [r.strip().strip("/") for r in text.split(",") if r.strip().strip("/")]
-    if not robots:
+    try:
+        robots = robot_names([r for r in text.split(",") if r.strip().strip("/")])
+    except ValueError as exc:
+        raise LaunchArgumentError(str(exc)) from exc
+    if robots == [""]:
         raise LaunchArgumentError("robots:=<r1,r2,...> needs at least one robot namespace")
     return robots
 
@@ -46,7 +50,7 @@ def nodes(context, *args, **kwargs):
     with open(params_file) as f:         # namespaced nodes do not match the file's node names: pass sections
         sections = {k: v.get("ros__parameters", {}) for k, v in (yaml.safe_load(f) or {}).items()}
     use_source = get("use_image_source") == "true"
-    bundle, rate = get("bundle"), int(get("rate"))
+    bundle, rate = arg("bundle"), arg("rate")
     out = []
     for i, robot in enumerate(robots):
         if use_source:
@@ -57,7 +61,7 @@ def nodes(context, *args, **kwargs):
         out.append(LifecycleNode(package="semcom_ros", executable="camera_node", name="semcom_camera",
                                  namespace=robot,
                                  parameters=[sections.get("semcom_camera", {}),
-                                             {"bundle": bundle, "rate": rate, "device": get("device"),
+                                             {"bundle": bundle, "rate": rate, "device": arg("device"),
                                               "autostart": arg("autostart"), "exit_on_failure": False}],
                                  on_exit=stop_launch_on_failure()))
         out.append(Node(package="semcom_ros", executable="channel_node", name="semcom_channel", namespace=robot,
@@ -67,12 +71,12 @@ def nodes(context, *args, **kwargs):
                         on_exit=stop_launch_on_failure()))
     out.append(LifecycleNode(package="semcom_ros", executable="server_node", name="semcom_server", namespace="",
                              parameters=[params_file, {"robots": robots, "bundle": bundle, "rate": rate,
-                                                       "device": get("server_device"),
+                                                       "device": arg("server_device"),
                                                        "autostart": arg("autostart"), "exit_on_failure": False}],
                              on_exit=stop_launch_on_failure()))
     out.append(Node(package="semcom_ros", executable="fleet_policy_node", name="semcom_fleet_policy", namespace="",
                     parameters=[params_file, {"robots": robots, "bundle": bundle, "rate": rate,
-                                              "mode": get("fleet_mode"), "budget": float(get("budget"))}],
+                                              "mode": arg("fleet_mode"), "budget": arg("budget")}],
                     on_exit=stop_launch_on_failure()))
     return out
 

@@ -75,7 +75,6 @@ class FleetPolicy:
         self.scale = max(c.channel_uses for c in self.configs) or 1.0
         self.dwell = {r: Dwell(min_dwell_s) for r in self.robots}
         self.rates = {r: FrameRate(default_rate_hz) for r in self.robots}
-        self.chosen: dict[str, str] = {}
 
     def robot(self, name: str) -> str:
         if name not in self.dwell:
@@ -86,8 +85,7 @@ class FleetPolicy:
         raise NotImplementedError
 
     def choose(self, robot: str, snr_db: float, now: float) -> str:
-        self.chosen[robot] = self.dwell[self.robot(robot)].propose(self.pick(robot, snr_db), now)
-        return self.chosen[robot]
+        return self.dwell[self.robot(robot)].propose(self.pick(robot, snr_db), now)
 
     def charge(self, robot: str, channel_uses: float, now: float) -> None:
         self.rates[self.robot(robot)].see(now, float(channel_uses))
@@ -99,7 +97,7 @@ class FleetPolicy:
             rate = self.rates[r]
             ups = rate.uses_per_s()
             total += 0.0 if math.isnan(ups) else ups
-            out.update({f"{r}/configuration": self.chosen.get(r, ""), f"{r}/frame_rate_hz": round(rate.hz, 2),
+            out.update({f"{r}/frame_rate_hz": round(rate.hz, 2),
                         f"{r}/channel_uses_per_s": round(ups, 1), f"{r}/frames_charged": rate.frames,
                         f"{r}/weight": round(self.weights[r], 3)})
         out["channel_uses_per_s"] = round(total, 1)
