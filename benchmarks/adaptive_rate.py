@@ -44,7 +44,7 @@ def outcomes(link, front, x, y, snr, seed: int) -> dict[str, dict]:
     out, channel = {}, Channel("awgn")
     for conf in tqdm(front.configurations, desc="configurations"):
         link.rate = conf.rate
-        link.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
+        link.schedule = MergeSchedule.of(conf)
         gen = torch.Generator().manual_seed(seed)
         batch = 1 if conf.thresholds is not None else 250
         correct, uses, macs = [], [], []

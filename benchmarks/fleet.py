@@ -93,8 +93,7 @@ def robot_frames(bundle_path, n_robots: int, pool: int = 4):
             edge = link.edge(link.preprocess([np.repeat(img[:, :, None], 3, axis=2)]))
             tx = with_pilots(edge.symbols, 16, 1.0)
             y, _, _ = propagate(tx, "awgn", 15.0, gen)
-            frame = ReceivedFrame.from_received(y[0], 16, edge.sizes[0], 4,
-                                                MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds))
+            frame = ReceivedFrame.from_received(y[0], 16, edge.sizes[0], 4, MergeSchedule.of(conf))
             cls = int(decode_frames(link, [frame])[0].argmax())
             msg = symbols_to_cloud(y[0].numpy(), [0.0] * 4 + edge.sizes[0].tolist(), 4,
                                    config=front.names.index(conf.name))

@@ -55,7 +55,7 @@ def core_answer(link, front, msg):
     conf = front.configurations[config]
     pilots = int((sizes == 0).sum())
     frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m, torch.from_numpy(sizes[pilots:]), m,
-                                        MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds))
+                                        MergeSchedule.of(conf))
     return int(decode_frames(link, [frame])[0].argmax())
 
 

@@ -97,7 +97,7 @@ class SemanticLink:
         if self.codes and conf.rate not in self.codes:
             raise KeyError(f"configuration {conf.name} sends {conf.rate} symbols per token and this link has no "
                            f"JSCC code for that rate (it has {self.rates})")
-        self.schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=mode)
+        self.schedule = MergeSchedule.of(conf, mode=mode)
         if self.codes:
             self.rate = conf.rate
         return self

@@ -48,6 +48,11 @@ class MergeSchedule:
         return self
 
     @classmethod
+    def of(cls, conf, **kw) -> "MergeSchedule":
+        """The schedule a front configuration names (its ratios or its thresholds)."""
+        return cls(ratios=conf.ratios, thresholds=conf.thresholds, **kw)
+
+    @classmethod
     def uniform(cls, ratio: float, depth: int, **kw) -> "MergeSchedule":
         return cls(ratios=[ratio] * depth, **kw)
 

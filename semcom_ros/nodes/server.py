@@ -142,9 +142,8 @@ class ServerNode(ManagedNode):
         conf = self.front.configurations[config]
         if conf.rate != m:
             raise MessageError(f"configuration {conf.name} sends {conf.rate} symbols per token, the frame has {m}")
-        schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds)
         frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m,
-                                            torch.from_numpy(sizes[pilots:]), m, schedule)
+                                            torch.from_numpy(sizes[pilots:]), m, MergeSchedule.of(conf))
         return frame, conf
 
     @guarded("processing_errors")

@@ -71,8 +71,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError("--policy replaces --ratios/--uniform/--thresholds: give one")
             conf = bundle.front(args.rate, link.depth).get(args.policy)
             link.rate = conf.rate          # an operating point of a joint front carries its own rate
-            schedule = MergeSchedule(ratios=conf.ratios, thresholds=conf.thresholds, mode=args.merge_mode,
-                                     prop_attn=args.prop_attn).validate(link.depth)
+            schedule = MergeSchedule.of(conf, mode=args.merge_mode, prop_attn=args.prop_attn).validate(link.depth)
         x, y = load_images(args, link)
         channel = Channel(args.channel, args.csi)
     except (ValueError, TypeError, OSError, KeyError, CheckpointError, BundleError) as exc:
