@@ -19,15 +19,18 @@ from ..core.bundle import load_bundle
 from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
 from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
-from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
+from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError, data_symbols
+from .policy_host import PolicyHost
 from .process import run_node
 from .robots import count_robot_error, robot_names, scoped
 
 FLEET_PARAMS = ("mode", "rates", "budget", "weights", "v", "min_dwell_s", "default_rate_hz")
 
 
-class FleetPolicyNode(SemcomNode):
+class FleetPolicyNode(PolicyHost):
+    POLICY_PARAMS = FLEET_PARAMS
+
     def __init__(self, **kwargs):
         super().__init__("semcom_fleet_policy", **kwargs)
         self.param("robots", ["r1", "r2", "r3"], "robot namespaces sharing the link budget", read_only=True)
@@ -68,19 +71,6 @@ class FleetPolicyNode(SemcomNode):
         weights = weights * len(self.robots) if len(weights) == 1 else weights
         return make_fleet_policy(get("mode"), self.robots, configs, budget=get("budget"), weights=weights,
                                  v=get("v"), min_dwell_s=get("min_dwell_s"), default_rate_hz=get("default_rate_hz"))
-
-    def validate_parameter(self, name, value):
-        try:
-            if name in FLEET_PARAMS:
-                self.build(**{**{k: v for k, v in self.incoming.items() if k in FLEET_PARAMS}, name: value})
-        except (ValueError, KeyError, TypeError) as exc:
-            return f"{name}={value!r}: {exc.args[0] if exc.args else exc}"
-        return None
-
-    def on_parameters_changed(self, names):
-        if names & set(FLEET_PARAMS):
-            self.policy = self.build()
-            self.counters["policy_rebuilds"] += 1
 
     @guarded("processing_errors")
     def on_snr(self, robot: str, msg: Float32) -> None:

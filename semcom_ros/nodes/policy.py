@@ -18,15 +18,18 @@ from std_msgs.msg import Float32, String
 from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
-from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, declare_bundle_params, guarded, node_front, now_s
+from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError, data_symbols
+from .policy_host import PolicyHost
 from .process import run_node
 
 POLICY_PARAMS = ("mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
                  "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "cost")
 
 
-class PolicyNode(SemcomNode):
+class PolicyNode(PolicyHost):
+    POLICY_PARAMS = POLICY_PARAMS
+
     def __init__(self, **kwargs):
         super().__init__("semcom_policy", **kwargs)
         self.param("mode", "snr_table", "how the link SNR picks a configuration: snr_table (SNR thresholds -> "
@@ -69,19 +72,6 @@ class PolicyNode(SemcomNode):
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
                            gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap"),
                            accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"), cost=get("cost"))
-
-    def validate_parameter(self, name, value):
-        try:
-            if name in POLICY_PARAMS:
-                self.build(**{**{k: v for k, v in self.incoming.items() if k in POLICY_PARAMS}, name: value})
-        except (ValueError, KeyError, TypeError) as exc:
-            return f"{name}={value!r}: {exc.args[0] if exc.args else exc}"
-        return None
-
-    def on_parameters_changed(self, names):
-        if names & set(POLICY_PARAMS):
-            self.policy = self.build()
-            self.counters["policy_rebuilds"] += 1
 
     @guarded("processing_errors")
     def on_snr(self, msg: Float32) -> None:
