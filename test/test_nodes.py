@@ -281,6 +281,11 @@ def test_pipeline_across_processes():
     ("semcom_ros.nodes.camera", ["power:=true"], "power"),
     ("semcom_ros.nodes.policy", ["budget:=abc"], "budget"),
     ("semcom_ros.nodes.policy", ["rates:=[3]"], "rates [3] are not in the front"),
+    ("semcom_ros.nodes.server", ["robots:=[r1,r1]"], "names a robot twice"),
+    ("semcom_ros.nodes.server", ["max_padding:=1.5"], "out of range"),
+    ("semcom_ros.nodes.fleet_policy", ["robots:=['']"], "needs robot namespaces"),
+    ("semcom_ros.nodes.fleet_policy", ["weights:=[1.0,2.0]"], "2 weights for 3 robots"),
+    ("semcom_ros.nodes.fleet_policy", ["mode:=greedy"], "greedy"),
 ])
 def test_a_node_that_cannot_start_says_why_in_one_line_and_exits_1(module, args, reason):
     ros_args = [a for arg in args for a in ("-p", arg)]
