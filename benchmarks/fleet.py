@@ -76,7 +76,7 @@ def robot_frames(bundle_path, n_robots: int, pool: int = 4):
     from semcom_ros.core.channels import propagate, with_pilots
     from semcom_ros.core.merging_vit import MergeSchedule
     from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
-    from semcom_ros.nodes.msg_convert import symbols_to_cloud
+    from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
     bundle = load_bundle(bundle_path)
     link, front = bundle.link(4, all_rates=True), bundle.front(4)

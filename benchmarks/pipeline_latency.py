@@ -213,7 +213,7 @@ NODE_MODULES = {"semcom_camera": [system.NODES["semcom_camera"][0], "-p", "viz_r
 
 def relay_main(stage: str, records: int) -> None:
     """A pipeline stage that does no work: same topics, types and sizes, for the transport floor."""
-    from semcom_ros.nodes.msg_convert import symbols_to_cloud
+    from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
     from semcom_ros.nodes.base import NEWEST_FRAME, image_qos
     from semcom_ros.nodes.process import run_node
     from diagnostic_msgs.msg import DiagnosticStatus, KeyValue

@@ -22,7 +22,7 @@ from sensor_msgs.msg import PointCloud2
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import RELIABLE
-from semcom_ros.nodes.msg_convert import symbols_to_cloud
+from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
 sys.path.insert(0, str(Path(__file__).parent))
 from camera_driver import core_labels  # noqa: E402

@@ -27,7 +27,8 @@ from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
-from semcom_ros.nodes.msg_convert import MessageError, cloud_to_symbols
+from semcom_ros.nodes.msg_convert import MessageError
+from semcom_ros.nodes.symbol_cloud import cloud_to_symbols
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
 ROBOTS = {"r1": 25.0, "r2": 15.0, "r3": -5.0}
@@ -189,7 +190,7 @@ def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_la
     """A server process with a batch window: four robots' 640x480 frames, merged four ways, share passes."""
     from semcom_ros.core.channels import propagate, with_pilots
     from semcom_ros.core.datasets import load_embedded_eval
-    from semcom_ros.nodes.msg_convert import symbols_to_cloud
+    from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
     sys.path.insert(0, str(Path(__file__).parent))
     from camera_driver import camera_frame

@@ -6,8 +6,8 @@ from sensor_msgs.msg import Image
 
 from semcom_ros.core.merge_viz import render_partition
 from semcom_ros.core.snr_profiles import SnrProfile, load_trace
-from semcom_ros.nodes.msg_convert import (MessageError, array_to_image, cloud_to_symbols, image_to_array,
-                                          symbols_to_cloud)
+from semcom_ros.nodes.msg_convert import MessageError, array_to_image, image_to_array
+from semcom_ros.nodes.symbol_cloud import cloud_to_symbols, symbols_to_cloud
 
 RGB = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
 
@@ -142,3 +142,39 @@ def test_frame_sources_read_folders_and_videos(tmp_path):
         FrameSource("video", str(tmp_path / "missing.avi"))
     with pytest.raises(ValueError, match="no images"):
         FrameSource("folder", str(tmp_path / "empty"))
+
+
+@pytest.mark.parametrize("fmt,bytes_per_symbol,levels", [("int8", 2, 127), ("int4", 1, 7)])
+def test_quantized_symbol_formats_round_trip_within_half_a_step(fmt, bytes_per_symbol, levels):
+    rng = np.random.default_rng(1)
+    z = (rng.normal(size=40) + 1j * rng.normal(size=40)).astype(np.complex64)
+    sizes = [0, 0, 1, 2, 1, 4, 1, 1, 3, 1]
+    exact = symbols_to_cloud(z, sizes, 4, config=7)
+    cloud = symbols_to_cloud(z, sizes, 4, config=7, fmt=fmt)
+    # 2m symbol bytes plus scale (4), size (2) and config (2) per record, against 8 bytes a symbol + 8
+    assert cloud.point_step == 4 * bytes_per_symbol + 8 and exact.point_step == 4 * 8 + 8
+    symbols, got_sizes, m, config = cloud_to_symbols(cloud)
+    assert (m, config, got_sizes.tolist()) == (4, 7, sizes)
+    step = max(np.abs(z.real).max(), np.abs(z.imag).max()) / levels
+    err = symbols.reshape(-1) - z
+    assert np.abs(err.real).max() <= step / 2 + 1e-6 and np.abs(err.imag).max() <= step / 2 + 1e-6
+    assert np.abs(err).max() > 0          # quantized: not the float32 symbols again
+
+
+def test_int4_nibbles_keep_their_sign():
+    z = np.array([-1 - 1j, 1 + 1j, -0.5 + 0.25j, 0.0 - 1j], np.complex64)
+    symbols, _, _, _ = cloud_to_symbols(symbols_to_cloud(z, [0], 4, config=0, fmt="int4"))
+    assert np.allclose(symbols.reshape(-1), [-1 - 1j, 1 + 1j, -4 / 7 + 2j / 7, -1j], atol=1e-6)
+
+
+def test_quantized_clouds_refuse_bad_scales_and_negative_configurations():
+    cloud = symbols_to_cloud(np.ones(8, np.complex64), [0, 1], 4, config=0, fmt="int8")
+    rec = np.frombuffer(bytes(cloud.data), np.uint8).copy()
+    rec[4 * 2:4 * 2 + 4] = np.frombuffer(np.float32(np.nan).tobytes(), np.uint8)    # first record's scale
+    cloud.data = rec.tobytes()
+    with pytest.raises(MessageError, match="NaN"):
+        cloud_to_symbols(cloud)
+    with pytest.raises(ValueError, match="index >= 0"):
+        symbols_to_cloud(np.ones(8, np.complex64), [0, 1], 4, fmt="int4")
+    with pytest.raises(ValueError, match="unknown symbol format"):
+        symbols_to_cloud(np.ones(8, np.complex64), [0, 1], 4, fmt="int3")

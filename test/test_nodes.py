@@ -22,7 +22,8 @@ from semcom_ros.core.channels import pilot_symbols
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes.image_source import ImageSourceNode
-from semcom_ros.nodes.msg_convert import array_to_image, symbols_to_cloud
+from semcom_ros.nodes.msg_convert import array_to_image
+from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 from semcom_ros.nodes.base import LATCHED, RELIABLE
 from semcom_ros.nodes.policy import PolicyNode
 from semcom_ros.nodes.server import ServerNode

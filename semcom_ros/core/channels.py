@@ -72,9 +72,15 @@ class Channel:
         if self.n_pilots < 2:
             raise ValueError("at least 2 pilots are needed to estimate gain and noise")
 
-    def transmit(self, z: torch.Tensor, snr_db, generator: torch.Generator | None = None) -> Received:
-        """Send power-normalised frames ``z`` (B, k) with pilots through the channel and equalise."""
-        y, h, snr_db = propagate(with_pilots(z, self.n_pilots, self.power), self.kind, snr_db, generator, self.power)
+    def transmit(self, z: torch.Tensor, snr_db, generator: torch.Generator | None = None,
+                 h: torch.Tensor | None = None) -> Received:
+        """Send power-normalised frames ``z`` (B, k) with pilots through the channel and equalise.
+
+        ``h`` (B,) gives the fading gains instead of drawing them: schemes compared
+        on the same frames then see the same fades (common random numbers).
+        """
+        y, h, snr_db = propagate(with_pilots(z, self.n_pilots, self.power), self.kind, snr_db, generator, self.power,
+                                 h)
         h_est, snr_est = estimate_from_pilots(y, self.n_pilots, self.power)
         h_used = h if self.csi == "known" else h_est
         eff = snr_db + 10 * torch.log10((h.abs() ** 2).clamp_min(1e-12))
@@ -87,17 +93,28 @@ def with_pilots(z: torch.Tensor, n_pilots: int, power: float = 1.0) -> torch.Ten
 
 
 def propagate(tx: torch.Tensor, kind: str, snr_db, generator: torch.Generator | None = None,
-              power: float = 1.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The channel itself: y = h·x + n, one h per frame. Returns y, h and the SNR per frame."""
+              power: float = 1.0, h: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The channel itself: y = h·x + n, one h per frame (drawn, or ``h`` given). Returns y, h and the SNR."""
     if kind not in CHANNELS:
         raise ValueError(f"unknown channel {kind!r}; use one of {CHANNELS}")
     b = tx.shape[0]
     snr_db = torch.as_tensor(snr_db, dtype=torch.float32).expand(b).clone()
     if not torch.isfinite(snr_db).all():
         raise ValueError("SNR must be finite")
-    h = torch.ones(b, dtype=torch.complex64) if kind == "awgn" else complex_normal((b,), 1.0, generator)
+    if h is None:
+        h = fading_gains(kind, b, generator)
+    elif h.shape != (b,):
+        raise ValueError(f"h must hold one gain per frame ({b}), got shape {tuple(h.shape)}")
+    h = h.to(torch.complex64)
     noise = complex_normal(tx.shape, noise_variance(snr_db, power).sqrt()[:, None], generator)
     return h[:, None] * tx + noise, h, snr_db
+
+
+def fading_gains(kind: str, frames: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One gain per frame: 1 on AWGN, CN(0, 1) on Rayleigh block fading."""
+    if kind not in CHANNELS:
+        raise ValueError(f"unknown channel {kind!r}; use one of {CHANNELS}")
+    return torch.ones(frames, dtype=torch.complex64) if kind == "awgn" else complex_normal((frames,), 1.0, generator)
 
 
 def estimate_from_pilots(y: torch.Tensor, n_pilots: int, power: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -28,8 +28,9 @@ from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, SequenceGaps, declare_l
                    load_link, now_s)
 from .managed import ManagedNode
 from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
-                          image_to_array, symbols_to_cloud)
+                          image_to_array)
 from .process import run_node
+from .symbol_cloud import SYMBOL_FORMATS, symbols_to_cloud
 
 
 class CameraNode(ManagedNode):
@@ -41,6 +42,9 @@ class CameraNode(ManagedNode):
         self.param("merge_mode", "norm", "norm: APTM eq. 12; size: ToMe mean", choices=("norm", "size"))
         self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
+        self.param("symbol_format", "float32", "how symbols travel in channel_symbols: float32 (exact, 8 bytes a "
+                   "symbol) or quantized I/Q with one scale per frame (int8: 2 bytes, int4: 1 byte) for links that "
+                   "carry bytes; the server reads the format from each frame", choices=tuple(SYMBOL_FORMATS))
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
         self.param("image_transport", "raw", "raw: sensor_msgs/Image on 'image'; compressed: "
                    "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=IMAGE_TRANSPORTS)
@@ -178,7 +182,8 @@ class CameraNode(ManagedNode):
         tx = with_pilots(edge.symbols.cpu(), self.p("pilot_records") * m, self.p("power"))
         sizes = [0.0] * self.p("pilot_records") + edge.sizes[0].cpu().tolist()
         self.sym_pub.publish(symbols_to_cloud(tx[0].numpy(), sizes, m, header=msg.header,
-                                              config=self.front.names.index(self.active)))
+                                              config=self.front.names.index(self.active),
+                                              fmt=self.p("symbol_format")))
         self.counters["frames_sent"] += 1
         self.last_tokens = int(edge.tokens.shape[1])
         if viz:

@@ -3,7 +3,8 @@
 The link SNR follows a profile (constant, steps, sine, random walk or a CSV
 trace) and is published on ``link_snr`` (std_msgs/Float32, dB) with every
 frame and at ``snr_rate_hz``. Headers pass through unchanged. Frames travel
-with depth-1 queues (newest wins); frames skipped are counted.
+with depth-1 queues (newest wins); frames skipped are counted. Received
+symbols leave in the symbol format the frame came in (float32, int8, int4).
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from std_msgs.msg import Float32
 from ..core.numpy_channel import CHANNELS, propagate
 from ..core.snr_profiles import PROFILES, SnrProfile
 from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
-from .msg_convert import MessageError, cloud_to_symbols, symbols_to_cloud
+from .msg_convert import MessageError
+from .symbol_cloud import cloud_to_symbols, format_of, symbols_to_cloud
 from .process import run_node
 
 
@@ -83,7 +85,9 @@ class ChannelNode(SemcomNode):
             return
         snr = self.current_snr()
         y, _ = propagate(symbols.reshape(-1), self.p("channel"), snr, self.rng)
-        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config))
+        # what arrives travels on in the format it came in (a quantized frame is quantized again after the noise)
+        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config,
+                                             fmt=format_of(msg)[0].name))
         self.publish_snr(snr)
         self.counters["frames_out"] += 1
 

@@ -20,7 +20,8 @@ from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
 from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
-from .msg_convert import MessageError, data_symbols
+from .msg_convert import MessageError
+from .symbol_cloud import data_symbols
 from .policy_host import PolicyHost
 from .process import run_node
 from .robots import count_robot_error, robot_names, scoped

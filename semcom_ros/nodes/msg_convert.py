@@ -4,19 +4,15 @@
 (jpeg or png, as image_transport's ``compressed`` plugin sends them), becomes an
 RGB (or grey) uint8 array. Where ROS 2's ``cv_bridge`` is importable and works,
 it unpacks raw images (row padding, byte order); otherwise the built-in
-unpacker below does, and both give the same array. Channel symbols travel as ``sensor_msgs/PointCloud2``, ROS's
-self-describing record array: one record per transmitted token with float32
-fields ``re0, im0, ..., re{m-1}, im{m-1}``, ``size`` (patches the token
-holds) and ``config`` (index of the merge configuration in the front file,
-the same in every record). Pilot records come first and have ``size = 0``. Anything malformed
-raises ``MessageError`` with the reason; nodes count it and carry on.
+unpacker below does, and both give the same array. (Channel symbols: ``symbol_cloud``.)
+Anything malformed raises ``MessageError`` with the reason; nodes count it and carry on.
 """
 from __future__ import annotations
 
 import functools
 
 import numpy as np
-from sensor_msgs.msg import CompressedImage, Image, PointCloud2, PointField
+from sensor_msgs.msg import CompressedImage, Image
 
 # encoding -> (dtype, channels)
 IMAGE_ENCODINGS = {
@@ -157,64 +153,3 @@ def array_to_image(arr: np.ndarray, header=None, encoding: str | None = None) ->
     msg.step = int(arr.strides[0])
     msg.data = arr.tobytes()
     return msg
-
-
-META_FIELDS = ("size", "config")
-
-
-def symbol_fields(m: int) -> list[PointField]:
-    names = [f"{p}{i}" for i in range(m) for p in ("re", "im")] + list(META_FIELDS)
-    return [PointField(name=n, offset=4 * k, datatype=PointField.FLOAT32, count=1) for k, n in enumerate(names)]
-
-
-def symbols_to_cloud(symbols: np.ndarray, sizes: np.ndarray, m: int, header=None, config: int = -1) -> PointCloud2:
-    """(k,) complex symbols in token order + (k/m,) sizes -> PointCloud2, one record per token."""
-    symbols = np.asarray(symbols, dtype=np.complex64).reshape(-1, m)
-    sizes = np.asarray(sizes, dtype=np.float32).reshape(-1)
-    if len(sizes) != len(symbols):
-        raise MessageError(f"{len(symbols)} symbol records but {len(sizes)} sizes")
-    rec = np.empty((len(sizes), 2 * m + 2), dtype=np.float32)
-    rec[:, 0:2 * m:2], rec[:, 1:2 * m:2], rec[:, 2 * m], rec[:, 2 * m + 1] = symbols.real, symbols.imag, sizes, config
-    msg = PointCloud2()
-    if header is not None:
-        msg.header = header
-    msg.height, msg.width = 1, len(sizes)
-    msg.fields = symbol_fields(m)
-    msg.is_bigendian = False
-    msg.point_step = 4 * (2 * m + 2)
-    msg.row_step = msg.point_step * msg.width
-    msg.is_dense = True
-    msg.data = rec.tobytes()
-    return msg
-
-
-def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int, int]:
-    """PointCloud2 -> (records, m) complex symbols, (records,) sizes, m, config index. Checks everything."""
-    names = [f.name for f in msg.fields]
-    if tuple(names[-2:]) != META_FIELDS or len(names) < 4 or len(names) % 2:
-        raise MessageError(f"not a channel-symbol cloud: fields {names}")
-    m = (len(names) - 2) // 2
-    expected = symbol_fields(m)
-    for f, e in zip(msg.fields, expected):
-        if (f.name, f.offset, f.datatype, f.count) != (e.name, e.offset, e.datatype, e.count):
-            raise MessageError(f"field {f.name!r} (offset {f.offset}, type {f.datatype}) does not follow the "
-                               f"symbol layout (expected {e.name!r} float32 at {e.offset})")
-    n = int(msg.width) * int(msg.height)
-    if msg.point_step != 4 * (2 * m + 2) or n == 0:
-        raise MessageError(f"point_step {msg.point_step} / {n} records do not fit {m} symbols per record")
-    if len(msg.data) != n * msg.point_step:
-        raise MessageError(f"cloud data has {len(msg.data)} bytes, {n} records need {n * msg.point_step}")
-    rec = np.frombuffer(bytes(msg.data), dtype=">f4" if msg.is_bigendian else "<f4").reshape(n, 2 * m + 2)
-    if not np.isfinite(rec).all():
-        raise MessageError(f"{int((~np.isfinite(rec)).sum())} NaN/Inf values in channel symbols")
-    config = rec[:, -1]
-    if (config != config[0]).any() or config[0] != round(float(config[0])):
-        raise MessageError("the config field must hold one integer for the whole frame")
-    symbols = (rec[:, 0:2 * m:2] + 1j * rec[:, 1:2 * m:2]).astype(np.complex64)
-    return symbols, rec[:, 2 * m].astype(np.float32), m, int(config[0])
-
-
-def data_symbols(msg: PointCloud2) -> float:
-    """Channel uses a frame's tokens take, pilots excluded: what a channel budget charges for it."""
-    _, sizes, m, _ = cloud_to_symbols(msg)
-    return float((sizes > 0).sum()) * m

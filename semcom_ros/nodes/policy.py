@@ -19,7 +19,8 @@ from ..core.bundle import load_bundle
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
-from .msg_convert import MessageError, data_symbols
+from .msg_convert import MessageError
+from .symbol_cloud import data_symbols
 from .policy_host import PolicyHost
 from .process import run_node
 

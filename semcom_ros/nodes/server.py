@@ -30,7 +30,8 @@ from ..core.padded_batch import ReceivedFrame, decode_frames
 from ..core.snr_profiles import implausible_snr
 from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, guarded, load_link
 from .managed import ManagedNode
-from .msg_convert import MessageError, cloud_to_symbols
+from .msg_convert import MessageError
+from .symbol_cloud import cloud_to_symbols
 from .process import run_node
 from .robots import count_robot_error, robot_names, scoped
 
