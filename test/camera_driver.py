@@ -14,24 +14,13 @@ import argparse
 import json
 import time
 
-import cv2
-import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
 from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.frame_sources import camera_frame
 from semcom_ros.nodes.msg_convert import array_to_compressed, array_to_image
-
-
-def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A grey 28x28 item centred on a mid-grey RGB frame, scaled to fill the frame's height."""
-    side = height
-    item = cv2.resize(image, (side, side), interpolation=cv2.INTER_NEAREST)
-    frame = np.zeros((height, width, 3), np.uint8)
-    x0 = (width - side) // 2
-    frame[:, x0:x0 + side] = item[:, :, None]
-    return frame
 
 
 def core_labels(bundle_spec, indices, size, configuration: str | dict = "S1") -> dict[int, int]:

@@ -23,6 +23,7 @@ from rclpy.executors import SingleThreadedExecutor
 
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.frame_sources import camera_frame
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.tools.bundle import main as bundle_main
@@ -31,7 +32,7 @@ from semcom_ros.tools.optimize import main as optimize_main
 from semcom_ros.tools.train_jscc import main as train_jscc_main
 
 sys.path.insert(0, str(Path(__file__).parent))
-from camera_driver import camera_frame, core_labels  # noqa: E402
+from camera_driver import core_labels  # noqa: E402
 
 DRIVER = Path(__file__).parent / "camera_driver.py"
 ARCH = ["--model", "deit_tiny_distilled_patch16_224", "--model-arg", "img_size=48", "--model-arg", "patch_size=8",

@@ -6,7 +6,7 @@ import pytest
 
 from semcom_ros.core import frame_codecs
 from semcom_ros.core.digital_link import (CQI_TABLE, capacity_bits, choose_mcs, ideal_delivered, ideal_uses,
-                                          label_bits, mcs_uses, packet_sizes, practical_send, scored)
+                                          label_bits, mcs_uses, packet_sizes, practical_send, scored, ways_to_arrive)
 
 
 def test_capacity_of_hand_worked_links():
@@ -69,3 +69,21 @@ def test_codecs_count_whole_files_and_decode_what_they_encode():
     assert frame_codecs.decode(frame_codecs.encode(img, "webp", 50), grey=True).shape == (28, 28)
     with pytest.raises(ValueError, match="unknown codec"):
         frame_codecs.encode(img, "gif")
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ways_to_arrive_agree_with_the_frame_by_frame_codes(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        bits, n = int(rng.integers(1, 40_000)), float(rng.integers(1, 20_000))
+        known, eff = rng.uniform(-12, 30, 2)
+
+        def arrives(code):
+            return any(u <= n and eff >= t for u, t in ways_to_arrive(bits, known, eff, code))
+        assert arrives("ideal") == ideal_delivered(bits, n, eff)
+        assert arrives("practical") == practical_send(bits, n, known, eff).delivered
+        # the most robust MCS that fits: at least as good as the late choice, never better than capacity
+        assert arrives("robust") >= arrives("practical")
+        assert not arrives("robust") or arrives("ideal")
+    with pytest.raises(ValueError, match="unknown code"):
+        ways_to_arrive(8, 0.0, 0.0, "turbo")

@@ -193,7 +193,7 @@ def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_la
     from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from camera_driver import camera_frame
+    from semcom_ros.core.frame_sources import camera_frame
 
     bundle = load_bundle("default")
     link, front = bundle.link(4, all_rates=True), bundle.front(4)

@@ -12,6 +12,8 @@ complex channel uses. Two codes:
   ``Σ ceil(packet_bits / η)`` channel uses; a packet received below the MCS's
   threshold is lost, and a frame with a lost packet is lost. A frame that
   does not fit in ``n`` channel uses at the chosen MCS is not sent (lost).
+- ``robust``: the same table, but the most robust MCS the frame fits in ``n``
+  channel uses (the best any fixed-threshold MCS choice can do at that budget).
 
 No partial decoding: a lost frame is never classified correctly.
 """
@@ -95,6 +97,26 @@ def practical_send(bits: int, n: float, known_snr_db: float, snr_eff_db: float,
     uses = mcs_uses(bits, mcs, packet_bytes)
     sent = uses <= n
     return PracticalOutcome(mcs, uses, sent, sent and snr_eff_db >= mcs.threshold_db)
+
+
+CODES = ("ideal", "practical", "robust")
+
+
+def ways_to_arrive(bits: int, known_snr_db: float, snr_eff_db: float, code: str,
+                   table: Sequence[Mcs] = CQI_TABLE, packet_bytes: int = PACKET_BYTES) -> list[tuple[float, float]]:
+    """How one frame can arrive: pairs (channel uses it needs, SNR it needs).
+
+    It arrives in ``n`` channel uses at ``snr_eff_db`` iff one pair has uses <= n
+    and SNR <= snr_eff_db; a benchmark can then sweep n without sending again.
+    """
+    if code == "ideal":
+        return [(ideal_uses(bits, snr_eff_db), -math.inf)]
+    if code == "practical":
+        mcs = choose_mcs(known_snr_db, table)
+        return [(mcs_uses(bits, mcs, packet_bytes), mcs.threshold_db)]
+    if code == "robust":
+        return [(mcs_uses(bits, m, packet_bytes), m.threshold_db) for m in table]
+    raise ValueError(f"unknown code {code!r}; use one of {CODES}")
 
 
 def label_bits(classes: int) -> int:

@@ -63,3 +63,19 @@ class FrameSource:
     def close(self) -> None:
         if self.cap is not None:
             self.cap.release()
+
+
+def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A small grey item (an embedded-set image) centred on a black RGB frame, scaled to fill its height.
+
+    What a camera pointed at the item would deliver: tests, benchmarks and the
+    stand-in camera driver send these at real frame sizes.
+    """
+    import cv2
+
+    side = height
+    item = cv2.resize(image, (side, side), interpolation=cv2.INTER_NEAREST)
+    frame = np.zeros((height, width, 3), np.uint8)
+    x0 = (width - side) // 2
+    frame[:, x0:x0 + side] = item[:, :, None]
+    return frame
