@@ -37,6 +37,7 @@ setup(
             "server_node = semcom_ros.nodes.start:server",
             "policy_node = semcom_ros.nodes.start:policy",
             "fleet_policy_node = semcom_ros.nodes.start:fleet_policy",
+            "classifier_node = semcom_ros.nodes.start:classifier",
         ],
     },
 )

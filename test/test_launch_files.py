@@ -45,7 +45,12 @@ def node_declares(module: str) -> tuple[str, set[str]]:
     for helper, declared in helpers.items():
         if f"{helper}(self)" in src:
             params |= declared
-    if "(ManagedNode)" in src:
+        elif f"{helper}(self, rate=False)" in src:
+            params |= declared - {"rate"}
+    if "ImageInput" in src:         # the image subscription's mixin declares its own
+        mixin = (ROOT / "semcom_ros" / "nodes" / "image_input.py").read_text()
+        params |= set(re.findall(r'self\.param\("(\w+)"', mixin))
+    if "ManagedNode)" in src:
         managed = (ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()
         params |= set(re.findall(r'self\.param\("(\w+)"', managed))
     return name, params
@@ -118,9 +123,11 @@ def declared_defaults(module: str) -> dict:
     """name -> default of every parameter a node declares with a literal default."""
     src = (ROOT / "semcom_ros" / (module.replace(".", "/") + ".py")).read_text()
     trees = [ast.parse(src)]
-    if "declare_link_params(self)" in src or "declare_bundle_params(self)" in src:
+    if "declare_link_params(self" in src or "declare_bundle_params(self" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
-    if "(ManagedNode)" in src:
+    if "ImageInput" in src:
+        trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "image_input.py").read_text()))
+    if "ManagedNode)" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()))
     out = {}
     for tree in trees:

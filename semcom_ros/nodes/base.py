@@ -248,10 +248,12 @@ class SemcomNode(Node):
         self._diag_pub.publish(msg)
 
 
-def declare_bundle_params(node: SemcomNode) -> None:
-    """The ``bundle`` and ``rate`` parameters every pipeline node shares."""
+def declare_bundle_params(node: SemcomNode, rate: bool = True) -> None:
+    """The ``bundle`` (and, unless ``rate`` is false, ``rate``) parameters every pipeline node shares."""
     node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
                read_only=True)
+    if not rate:
+        return
     node.param("rate", 4, "starting JSCC rate (complex symbols per token; one of the bundle's rates): what a "
                "schedule name without a rate (p06) means; S1/S2/S3 and names like p06@m8 carry their own, and the "
                "rate can change per frame", lo=1, hi=64, read_only=True)
@@ -266,9 +268,9 @@ def node_front(node: SemcomNode, bundle, depth: int | None = None, tokens: int |
     return front
 
 
-def declare_link_params(node: SemcomNode) -> None:
+def declare_link_params(node: SemcomNode, rate: bool = True) -> None:
     """Bundle, rate, device and threads: what the camera and server nodes load their link from."""
-    declare_bundle_params(node)
+    declare_bundle_params(node, rate)
     node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
                read_only=True)
     node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked when configuring)", read_only=True)

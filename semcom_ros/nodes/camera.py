@@ -1,14 +1,10 @@
 """camera (edge) node: image -> merging ViT -> JSCC -> channel symbols (PointCloud2).
 
-Subscribes to any camera driver's ``image`` (raw ``sensor_msgs/Image``) or,
-with ``image_transport: compressed``, to ``image/compressed``
-(``sensor_msgs/CompressedImage``, image_transport's naming), always depth 1
-so the newest frame wins; reliability follows ``image_reliability`` so the
-node matches best-effort (sensor-data) and reliable drivers. Also listens to
+Subscribes to any camera driver's images (``image_input``: raw or compressed,
+best-effort or reliable, newest frame wins). Also listens to
 ``active_configuration`` (from the policy manager); publishes
 ``channel_symbols`` and, at ``viz_rate_hz``, ``merge_viz`` (which patches
-each transmitted token holds). Frames the node had to skip because it was
-busy are counted as ``frames_skipped``.
+each transmitted token holds).
 """
 from __future__ import annotations
 
@@ -18,22 +14,21 @@ from collections import deque
 from statistics import median
 
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CompressedImage, Image, PointCloud2
+from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import String
 
 from ..core.channels import with_pilots
 from ..core.merge_viz import render_partition
 from ..core.merging_vit import MergeSchedule
-from .base import (LATCHED, NEWEST_FRAME, RELIABILITIES, SequenceGaps, declare_link_params, guarded, image_qos,
-                   load_link, now_s)
+from .base import LATCHED, NEWEST_FRAME, declare_link_params, load_link, now_s
+from .image_input import ImageInput
 from .managed import ManagedNode
-from .msg_convert import (IMAGE_TRANSPORTS, MessageError, array_to_image, compressed_to_array, converter_name,
-                          image_to_array)
+from .msg_convert import array_to_image, converter_name
 from .process import run_node
 from .symbol_cloud import SYMBOL_FORMATS, symbols_to_cloud
 
 
-class CameraNode(ManagedNode):
+class CameraNode(ImageInput, ManagedNode):
     """Managed: configure loads the bundle (and compiles), activate subscribes to images, cleanup frees the model."""
 
     def __init__(self, **kwargs):
@@ -46,20 +41,16 @@ class CameraNode(ManagedNode):
                    "symbol) or quantized I/Q with one scale per frame (int8: 2 bytes, int4: 1 byte) for links that "
                    "carry bytes; the server reads the format from each frame", choices=tuple(SYMBOL_FORMATS))
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
-        self.param("image_transport", "raw", "raw: sensor_msgs/Image on 'image'; compressed: "
-                   "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=IMAGE_TRANSPORTS)
-        self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
-                   "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
+        self.declare_image_params()
         self.param("compile_configurations", [""], "configurations (names or S1/S2/S3) whose edge is graph-captured "
                    "with torch.compile at start-up (seconds each); the others run eager", read_only=True)
         declare_link_params(self)
         self.bundle = self.link = self.front = None
-        self.sym_pub = self.viz_pub = self.image_sub = self.config_sub = None
+        self.sym_pub = self.viz_pub = self.config_sub = None
         self.active = ""
         self.compiled: list[str] = []
         self.last_viz = -math.inf
         self.last_tokens = 0
-        self.gaps = SequenceGaps()
         self.compute_ms: deque[float] = deque(maxlen=100)
         self.start()
 
@@ -81,10 +72,10 @@ class CameraNode(ManagedNode):
                                f"{converter_name()} image converter)")
 
     def deactivate(self) -> None:
-        for sub in (self.image_sub, self.config_sub):
-            if sub is not None:
-                self.destroy_subscription(sub)
-        self.image_sub = self.config_sub = None
+        self.unsubscribe_images()
+        if self.config_sub is not None:
+            self.destroy_subscription(self.config_sub)
+        self.config_sub = None
 
     def cleanup(self) -> None:
         self.deactivate()
@@ -107,18 +98,6 @@ class CameraNode(ManagedNode):
             done.append(self.front.label(name))
             self.get_logger().info(f"compiled the edge for {done[-1]} in {seconds:.1f} s")
         return done
-
-    def subscribe_images(self) -> None:
-        """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
-        if self.image_sub is not None:
-            self.destroy_subscription(self.image_sub)
-        qos = image_qos(self.p("image_reliability"))
-        if self.p("image_transport") == "compressed":
-            topic = self.resolve_topic_name("image") + "/compressed"    # image_transport: <base topic>/compressed
-            self.image_sub = self.create_subscription(CompressedImage, topic, self.on_compressed, qos)
-        else:
-            self.image_sub = self.create_subscription(Image, "image", self.on_image, qos)
-        self.gaps = SequenceGaps()
 
     def apply_configuration(self, name: str) -> None:
         """Merge schedule and JSCC rate together, between two frames: the next frame uses both."""
@@ -146,10 +125,7 @@ class CameraNode(ManagedNode):
         if "merge_mode" in names:
             self.link.schedule = MergeSchedule(self.link.schedule.ratios, self.link.schedule.thresholds,
                                                self.p("merge_mode"))
-        if names & {"image_transport", "image_reliability"} and self.image_sub is not None:
-            self.subscribe_images()
-            self.get_logger().info(f"images from {self.image_sub.topic_name} ({self.p('image_transport')}, "
-                                   f"{self.p('image_reliability')})")
+        self.resubscribe_if_changed(names)
 
     def on_configuration(self, msg: String) -> None:
         try:
@@ -157,22 +133,7 @@ class CameraNode(ManagedNode):
         except KeyError as exc:
             self.count_error("unknown_configurations", f"active_configuration: {exc.args[0]}")
 
-    @guarded("processing_errors")
-    def on_image(self, msg: Image, info) -> None:
-        self.process(msg, info, image_to_array)
-
-    @guarded("processing_errors")
-    def on_compressed(self, msg: CompressedImage, info) -> None:
-        self.process(msg, info, compressed_to_array)
-
-    def process(self, msg, info, convert) -> None:
-        self.counters["frames_in"] += 1
-        self.counters["frames_skipped"] += self.gaps.see(info)
-        try:
-            frame_rgb = convert(msg)
-        except MessageError as exc:
-            self.count_error("bad_images", f"image dropped: {exc}")
-            return
+    def on_frame(self, frame_rgb, msg) -> None:
         viz = self.p("viz_rate_hz") > 0 and now_s(self) - self.last_viz >= 1.0 / max(self.p("viz_rate_hz"), 1e-9)
         self.link.model.merge_state.trace_source = viz
         t0 = time.perf_counter()

@@ -19,8 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 import torch
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rclpy.time import Time
+from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
@@ -29,6 +28,7 @@ from ..core.newest_frames import NewestFrames
 from ..core.padded_batch import ReceivedFrame, decode_frames
 from ..core.snr_profiles import implausible_snr
 from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, guarded, load_link
+from .classification import classification, latency_s
 from .managed import ManagedNode
 from .msg_convert import MessageError
 from .symbol_cloud import cloud_to_symbols
@@ -204,25 +204,17 @@ class ServerNode(ManagedNode):
     def publish_result(self, w: Waiting, probs, compute_s: float) -> None:
         names, conf, frame, robot = self.link.loaded.class_names, w.conf, w.frame, w.robot
         problem = implausible_snr(frame.snr_db)
-        top = probs.topk(min(self.p("topk"), probs.numel()))
-        cls = int(top.indices[0])
-        latency = (self.get_clock().now() - Time.from_msg(w.header.stamp)).nanoseconds * 1e-9
-        robot.last = {"class_id": cls, "label": names[cls], "score": f"{float(top.values[0]):.4f}",
-                      "topk": ";".join(f"{names[int(i)]}:{float(v):.3f}" for v, i in zip(top.values, top.indices)),
-                      "configuration": self.front.label(conf.name), "configuration_id": conf.name,
-                      "rate": conf.rate, "tokens": frame.tokens, "gmacs": f"{conf.gmacs:.5f}",
-                      "channel_uses": frame.channel_uses,
-                      "estimated_snr_db": f"{math.nan if problem else frame.snr_db:.2f}",
-                      "latency_s": f"{latency:.4f}", "server_compute_s": f"{compute_s:.4f}",
-                      **({"robot": robot.name} if robot.name else {})}
-        status = DiagnosticStatus(level=DiagnosticStatus.OK, name="semcom_classification", message=names[cls],
-                                  hardware_id=w.header.frame_id,
-                                  values=[KeyValue(key=k, value=str(v)) for k, v in robot.last.items()])
-        out = DiagnosticArray(status=[status])
-        out.header = w.header
+        out, robot.last = classification(
+            w.header, names, probs, self.p("topk"),
+            {"configuration": self.front.label(conf.name), "configuration_id": conf.name,
+             "rate": conf.rate, "tokens": frame.tokens, "gmacs": f"{conf.gmacs:.5f}",
+             "channel_uses": frame.channel_uses,
+             "estimated_snr_db": f"{math.nan if problem else frame.snr_db:.2f}",
+             "latency_s": f"{latency_s(self, w.header):.4f}", "server_compute_s": f"{compute_s:.4f}",
+             **({"robot": robot.name} if robot.name else {})})
         result_pub, label_pub, snr_pub = robot.pubs
         result_pub.publish(out)
-        label_pub.publish(String(data=names[cls]))
+        label_pub.publish(String(data=robot.last["label"]))
         self.count(robot, "frames_classified")
         if problem:         # e.g. a noise-free link: the estimate says nothing a policy could use
             count_robot_error(self, robot.name, "bad_snr", f"pilot SNR estimate not published: {problem}")

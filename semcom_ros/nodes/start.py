@@ -53,5 +53,9 @@ def fleet_policy() -> None:
     run("fleet_policy")
 
 
+def classifier() -> None:
+    run("classifier")
+
+
 if __name__ == "__main__":
     run(sys.argv.pop(1))

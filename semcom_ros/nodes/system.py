@@ -21,7 +21,9 @@ NODES = {
 }
 # a fleet: one server with robots [r1, ...] and this policy in place of semcom_policy
 FLEET_NODES = {"semcom_fleet_policy": ("semcom_ros.nodes.fleet_policy", "FleetPolicyNode")}
-EVERY_NODE = {**NODES, **FLEET_NODES}
+# the baseline without a semantic link: the whole model on camera images
+BASELINE_NODES = {"semcom_classifier": ("semcom_ros.nodes.classifier", "ClassifierNode")}
+EVERY_NODE = {**NODES, **FLEET_NODES, **BASELINE_NODES}
 PIPELINE = ("semcom_camera", "semcom_channel", "semcom_server")
 
 
