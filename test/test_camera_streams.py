@@ -60,13 +60,20 @@ class Watcher(Node):
 
 
 class System:
-    def __init__(self):
-        self.procs = wiring.spawn(NODES, names=tuple(NODES), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    """Node processes (name -> parameters), a watcher here, and a driver run on demand."""
+
+    def __init__(self, nodes=NODES, tuned="semcom_camera"):
+        self.nodes = nodes
+        self.procs = wiring.spawn(nodes, names=tuple(nodes), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         rclpy.init()
         self.watcher = Watcher()
         self.executor = SingleThreadedExecutor()
         self.executor.add_node(self.watcher)
-        self.params = AsyncParameterClient(self.watcher, "semcom_camera")
+        self.params = AsyncParameterClient(self.watcher, tuned)
+
+    def wait_ready(self, timeout=180):
+        ready = self.spin_until(lambda: set(self.nodes) <= set(self.watcher.status) or self.dead(), timeout)
+        assert ready and not self.dead(), self.dead()
 
     def spin_until(self, cond, timeout):
         end = time.monotonic() + timeout
@@ -106,8 +113,7 @@ class System:
 @pytest.fixture(scope="module")
 def system():
     sys_ = System()
-    ready = sys_.spin_until(lambda: set(NODES) <= set(sys_.watcher.status) or sys_.dead(), 180)
-    assert ready and not sys_.dead(), sys_.dead()
+    sys_.wait_ready()
     yield sys_
     codes = sys_.close()
     assert codes == {n: 0 for n in NODES}, codes     # clean shutdown on Ctrl-C

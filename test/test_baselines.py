@@ -1,0 +1,80 @@
+"""The baseline node and quantized symbols across OS processes, at 640x480 as a team's camera sends them.
+
+A camera-driver process publishes 640x480 frames; the nodes run as their own
+processes; this process watches their outputs (see test_camera_streams).
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sensor_msgs.msg import PointCloud2
+
+from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.frame_sources import camera_frame
+from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.nodes.base import NEWEST_FRAME
+from semcom_ros.nodes.msg_convert import array_to_compressed, compressed_to_array
+from semcom_ros.nodes.symbol_cloud import format_of
+
+sys.path.insert(0, str(Path(__file__).parent))
+from camera_driver import core_labels  # noqa: E402
+from test_camera_streams import System  # noqa: E402
+
+SIZE = (640, 480)
+
+
+def full_model_labels(indices) -> dict[int, int]:
+    """What the whole model says of the frames as they arrive: the driver's JPEG (quality 90), decoded."""
+    link = load_bundle("default").link(None)
+    link.schedule = MergeSchedule(ratios=[0.0] * link.depth)      # as the classifier node runs it
+    data = load_embedded_eval()
+    frames = [compressed_to_array(array_to_compressed(camera_frame(data.images[i], *SIZE), fmt="jpeg"))
+              for i in indices]
+    logits, _ = link.classify(link.preprocess(frames))
+    return dict(zip(indices, logits.argmax(-1).tolist()))
+
+
+def test_classifier_answers_compressed_camera_frames_as_the_whole_model_does_and_survives_broken_ones():
+    system = System({"semcom_classifier": {"image_transport": "compressed"}}, tuned="semcom_classifier")
+    try:
+        system.wait_ready()
+        done = system.drive("--frames", "30", "--rate", "10", "--size", "x".join(map(str, SIZE)),
+                            "--transport", "compressed", "--corrupt-every", "10")
+        got = system.watcher.classified(0, 30)
+        broken = {9, 19, 29}
+        assert done["published"] == 30
+        assert set(got) <= set(range(30)) - broken and len(got) >= 25, sorted(got)
+        assert {i: int(v["class_id"]) for i, v in got.items()} == full_model_labels(sorted(got))
+        system.spin_until(lambda: system.watcher.counter("semcom_classifier", "bad_images") >= 3, 5)
+        assert system.watcher.counter("semcom_classifier", "bad_images") == 3
+        assert not system.dead()
+    finally:
+        codes = system.close()
+    assert codes == {"semcom_classifier": 0}
+
+
+@pytest.mark.parametrize("fmt", ["int8", "int4"])
+def test_quantized_symbols_travel_and_are_read_per_frame(fmt):
+    nodes = {"semcom_camera": {"viz_rate_hz": 0.0, "symbol_format": fmt, "configuration": "S1"},
+             "semcom_channel": {"snr_db": 30.0}, "semcom_server": {}}
+    system = System(nodes)
+    layouts = []
+    system.watcher.create_subscription(PointCloud2, "received_symbols",
+                                       lambda m: layouts.append((format_of(m)[0].name, m.point_step)), NEWEST_FRAME)
+    try:
+        system.wait_ready()
+        done = system.drive("--frames", "40", "--rate", "10", "--size", "x".join(map(str, SIZE)))
+        got = system.watcher.classified(0, 40)
+        assert done["published"] == 40 and len(got) >= 36, f"{len(got)} of 40 classified: {system.dead()}"
+        m = load_bundle("default").front(4).get("S1").rate
+        # the channel re-sends what it got in the camera's format: 2 (int8) or 1 (int4) bytes a symbol + 8
+        assert set(layouts) == {(fmt, m * (2 if fmt == "int8" else 1) + 8)}, set(layouts)
+        expected = core_labels("default", sorted(got), SIZE)
+        agree = np.mean([int(got[i]["class_id"]) == expected[i] for i in got])
+        assert agree >= (0.95 if fmt == "int8" else 0.8), agree
+        assert system.watcher.counter("semcom_server", "bad_frames") == 0
+    finally:
+        codes = system.close()
+    assert codes == {n: 0 for n in nodes}
