@@ -11,7 +11,6 @@ classified frame's symbols, so the frames cannot have travelled through
 shared memory.
 """
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -22,47 +21,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+sys.path.insert(0, str(Path(__file__).parent))
+from two_hosts import TwoHosts  # noqa: E402
+
 HERE = Path(__file__).resolve()
 DRIVER = HERE.parent / "camera_driver.py"
 SECONDS, RATE = 32, 10.0
-
-
-def sh(*cmd: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(cmd)}: {proc.stderr.strip()}")
-
-
-class TwoHosts:
-    """Namespaces robot/server with 10.213.<k>.1 and .2 on a veth pair; removed on close."""
-
-    def __init__(self):
-        k = os.getpid() % 250
-        self.robot, self.server = f"semcom_robot_{os.getpid()}", f"semcom_server_{os.getpid()}"
-        self.veth = (f"vr{os.getpid()}"[:15], f"vs{os.getpid()}"[:15])
-        sh("ip", "netns", "add", self.robot)
-        sh("ip", "netns", "add", self.server)
-        sh("ip", "link", "add", self.veth[0], "type", "veth", "peer", "name", self.veth[1])
-        for ns, dev, addr in ((self.robot, self.veth[0], f"10.213.{k}.1/24"),
-                              (self.server, self.veth[1], f"10.213.{k}.2/24")):
-            sh("ip", "link", "set", dev, "netns", ns)
-            sh("ip", "-n", ns, "addr", "add", addr, "dev", dev)
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)    # DDS discovery is multicast
-
-    def run(self, ns: str, args: list[str], **popen) -> subprocess.Popen:
-        env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
-        return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args], env=env, **popen)
-
-    def tx_bytes(self) -> int:
-        out = subprocess.run(["ip", "netns", "exec", self.robot, "cat",
-                              f"/sys/class/net/{self.veth[0]}/statistics/tx_bytes"], capture_output=True, text=True)
-        return int(out.stdout)
-
-    def close(self) -> None:
-        for ns in (self.robot, self.server):
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def watch(seconds: float, frames: int, ready: str) -> None:

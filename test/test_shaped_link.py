@@ -1,0 +1,45 @@
+"""Robot and server on a 1 Mbit/s link (kernel token bucket on a veth pair), as a team would run them.
+
+This package's split (camera node on the robot, server node on the server)
+against the team's usual path (the camera's JPEG frames over the link to the
+classifier node), 640x480 at 10 frames/s each, through benchmarks/shaped_link.py.
+Needs root and iproute2, like test_two_hosts.
+"""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from shaped_link import run_scheme  # noqa: E402
+
+from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
+from semcom_ros.core.frame_sources import camera_frame  # noqa: E402
+from semcom_ros.nodes.msg_convert import array_to_compressed  # noqa: E402
+
+MBIT_S, FRAMES = 1.0, 100
+
+
+def test_semantic_split_delivers_every_frame_where_jpeg_frames_do_not_fit_the_link():
+    try:
+        semantic = run_scheme("semantic", MBIT_S, FRAMES)
+        jpeg = run_scheme("jpeg", MBIT_S, FRAMES)
+    except (RuntimeError, FileNotFoundError) as exc:
+        pytest.fail(f"cannot create two network namespaces with a shaped veth link (needs root, iproute2): {exc}")
+    print(semantic, jpeg, file=sys.stderr)
+    assert semantic["exit_codes"] == {"camera": 0, "server": 0} and jpeg["exit_codes"] == {"classifier": 0}
+    assert semantic["frames_sent"] == jpeg["frames_sent"] == FRAMES
+    # ~1 kB a frame fits 1 Mbit/s ten times over: every frame, well inside the link's 400 ms of queue
+    assert semantic["delivered"] >= 0.95 * FRAMES, semantic
+    assert semantic["latency_ms_p95"] < 400, semantic
+    # the JPEG frames (as the driver sends them) need more than the link carries: at most what fits arrives
+    data = load_embedded_eval()
+    jpeg_bytes = np.mean([len(array_to_compressed(camera_frame(data.images[i], 640, 480), fmt="jpeg").data)
+                          for i in range(FRAMES)])
+    assert 10 * jpeg_bytes * 8 > MBIT_S * 1e6
+    fits_per_s = MBIT_S * 1e6 / 8 / jpeg_bytes
+    assert jpeg["results_per_s"] <= 1.1 * fits_per_s, (jpeg, fits_per_s)
+    assert semantic["results_per_s"] >= 2 * jpeg["results_per_s"], (semantic, jpeg)
+    # the frames crossed the shaped interface (not shared memory): the robot sent at least what arrived
+    assert jpeg["robot_bytes_sent"] >= jpeg["delivered"] * jpeg_bytes, jpeg
