@@ -1,8 +1,9 @@
 """Against what a team would do instead, at equal channel uses per frame (METHOD §8).
 
-    python benchmarks/digital_baseline.py [--bundle default] [--images 1000] [--channels awgn,rayleigh]
+    python benchmarks/digital_baseline.py [--bundle default] [--images embedded] [--n-images 1000]
+                                          [--channels awgn,rayleigh]
 
-On held-out images (no front search saw them), every scheme sees the same
+On held-out images (those after the ones the front search used), every scheme sees the same
 frames and, per mean SNR, the same fading gain per frame (common random numbers):
 
 - **semantic** (this package): the joint front's configuration the
@@ -10,7 +11,8 @@ frames and, per mean SNR, the same fading gain per frame (common random numbers)
   the mean SNR), and the ``lyapunov`` policy with the budget as its long-term
   mean; channel uses = data symbols + 16 pilots;
 - **image**: the frame as a camera pipeline sends it (JPEG and WebP at several
-  qualities, PNG; at the embedded set's 28x28 and as a 640x480 camera frame),
+  qualities, PNG; at the image's own size (28x28 for the embedded set) and as a
+  640x480 camera frame),
   classified by the full model on the server, through an ideal
   capacity-achieving code or adaptive modulation and coding (LTE/NR CQI table,
   1500-byte packets): ``practical`` picks the MCS from the previous frame's
@@ -42,12 +44,12 @@ from tqdm import tqdm
 from semcom_ros.core import frame_codecs
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.channels import Channel, fading_gains
-from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.digital_link import CODES, label_bits, scored, ways_to_arrive
 from semcom_ros.core.frame_sources import camera_frame
 from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.core.numpy_channel import CHANNELS
 from semcom_ros.core.policies import make_policy
+from semcom_ros.tools.cli_common import image_set
 
 RESULTS = Path(__file__).parent / "results"
 PILOTS = 16
@@ -89,10 +91,11 @@ def full_model_predictions(link, images: list[np.ndarray]) -> np.ndarray:
 def image_variants(link, images, frame_size) -> dict:
     """Per codec, quality and frame size: bits per frame, full-model prediction on the decoded frame."""
     out = {}
+    native = f"{images[0].shape[1]}x{images[0].shape[0]}"
     for codec, q in tqdm(VARIANTS, desc="image codecs", leave=False):
-        for size in ("28x28", frame_size):
+        for size in (native, frame_size):
             w, h = map(int, size.split("x"))
-            frames = images if size == "28x28" else [camera_frame(im, w, h) for im in images]
+            frames = images if size == native else [camera_frame(im, w, h) for im in images]
             files = [frame_codecs.encode(f, codec, q) for f in frames]
             decoded = [frame_codecs.decode(b, grey=f.ndim == 2) for b, f in zip(files, frames)]
             out[f"{codec}{'' if q is None else f' q{q}'} {size}"] = {
@@ -159,7 +162,9 @@ def needed_uses(accuracy_at_budget, target: float) -> int | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default="default")
-    ap.add_argument("--images", type=int, default=1000, help="held-out images per cell")
+    ap.add_argument("--images", default="embedded", help="labelled images: an ImageFolder (one sub-folder per "
+                    "class), 'embedded' or 'fashion-mnist'; the first ones the front search used are skipped")
+    ap.add_argument("--n-images", type=int, default=1000, help="held-out images per cell")
     ap.add_argument("--channels", default="awgn,rayleigh", help=f"of {', '.join(CHANNELS)}")
     ap.add_argument("--snrs", default="-10,-5,0,5,10,15,20,25,30", help="mean SNRs (dB)")
     ap.add_argument("--budgets", default="60,130,260", help="channel uses per frame to compare at")
@@ -178,12 +183,12 @@ def main() -> None:
     bundle = load_bundle(args.bundle)
     link = bundle.link(bundle.rates[0], all_rates=True)
     front = bundle.front(bundle.rates[0], link.depth)
-    data = load_embedded_eval() if args.bundle == "default" else None
-    if data is None:
-        raise SystemExit("only the built-in bundle has labelled held-out images here")
+    data = image_set(args.images, None, link.loaded.class_names)
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
     pool = np.arange(searched, len(data.labels))
-    order = np.random.default_rng(args.seed).permutation(pool)[:args.images]
+    if not len(pool):
+        raise SystemExit(f"{args.images}: no images beyond the {searched} the front search used")
+    order = np.random.default_rng(args.seed).permutation(pool)[:args.n_images]
     images = [data.images[i] for i in order]
     y = np.asarray(data.labels[order])
     x = link.preprocess(images)
@@ -227,7 +232,7 @@ def main() -> None:
     report = {
         "date": datetime.date.today().isoformat(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-        "bundle": bundle.name, "images": f"{len(y)} held-out images of the embedded set ({searched}..)",
+        "bundle": bundle.name, "images": f"{len(y)} held-out images of {args.images} ({searched}..)",
         "full_model_accuracy": float(np.mean(full_pred == y)),
         "pilots": PILOTS, "snrs_db": snrs, "budgets": budgets, "target": args.target,
         "command": "python benchmarks/digital_baseline.py " + " ".join(

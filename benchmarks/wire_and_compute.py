@@ -42,14 +42,15 @@ def semantic_message_bytes(link, front, x) -> dict:
         conf = front.get(point)
         for fmt in SYMBOL_FORMATS:
             sizes = [len(serialize_message(c)) for c in edge_clouds(link, conf, x, fmt)]
-            out[f"semantic {point} ({front.label(point)}) {fmt}"] = float(np.mean(sizes))
+            out[f"semantic {front.label(point)} {fmt}"] = float(np.mean(sizes))
     return out
 
 
 def image_message_bytes(images, frame_size: str) -> dict:
     w, h = map(int, frame_size.split("x"))
     out = {}
-    for size, frames in (("28x28", images), (frame_size, [camera_frame(im, w, h) for im in images])):
+    native = f"{images[0].shape[1]}x{images[0].shape[0]}"
+    for size, frames in ((native, images), (frame_size, [camera_frame(im, w, h) for im in images])):
         for fmt, q in (("jpeg", 80), ("png", 90)):
             msgs = [array_to_compressed(f, fmt=fmt, quality=q) for f in frames]
             out[f"CompressedImage {fmt}{f' q{q}' if fmt == 'jpeg' else ''} {size}"] = float(
@@ -85,7 +86,7 @@ def quantization_cost(link, front, x, y, snrs, seed: int, images: int = 500) -> 
                                                               MergeSchedule.of(conf)))
                 pred = decode_frames(link, frames, 1.0).argmax(-1).numpy()
                 accs[float(snr)] = round(float(np.mean(pred == y)), 4)
-            out[f"{point} ({front.label(point)}) {fmt}"] = accs
+            out[f"{front.label(point)} {fmt}"] = accs
     return out
 
 
@@ -97,7 +98,7 @@ def edge_compute(link, front, images, frame_size: str) -> dict:
     full = MergeSchedule(ratios=[0.0] * link.depth)
     times = frame_times(link, x, [MergeSchedule.of(c) for c in confs] + [full], rounds=5, frames=10)
     label_time = frame_times(link, x, [full], rounds=5, frames=10, server=True)[0]
-    out = {f"semantic {p} ({front.label(p)})": {"gmacs": round(c.gmacs, 5), "edge_ms": round(t.ms, 3)}
+    out = {f"semantic {front.label(p)}": {"gmacs": round(c.gmacs, 5), "edge_ms": round(t.ms, 3)}
            for p, c, t in zip(POINTS, confs, times)}
     link.schedule = full
     frame = link.edge(x[:1])
@@ -106,7 +107,8 @@ def edge_compute(link, front, images, frame_size: str) -> dict:
     out["label (full model on the robot)"] = {"gmacs": round(link.gmacs(counts), 5),
                                               "edge_ms": round(label_time.ms, 3)}
     w, h = map(int, frame_size.split("x"))
-    for size, frame in (("28x28", images[0]), (frame_size, camera_frame(images[0], w, h))):
+    native = f"{images[0].shape[1]}x{images[0].shape[0]}"
+    for size, frame in ((native, images[0]), (frame_size, camera_frame(images[0], w, h))):
         t0 = time.perf_counter()
         for _ in range(50):
             frame_codecs.encode(frame, "jpeg", 80)

@@ -66,7 +66,7 @@ class FrameSource:
 
 
 def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """A small grey item (an embedded-set image) centred on a black RGB frame, scaled to fill its height.
+    """A small item (an embedded-set image, grey or RGB) centred on a black RGB frame, scaled to fill its height.
 
     What a camera pointed at the item would deliver: tests, benchmarks and the
     stand-in camera driver send these at real frame sizes.
@@ -77,5 +77,5 @@ def camera_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
     item = cv2.resize(image, (side, side), interpolation=cv2.INTER_NEAREST)
     frame = np.zeros((height, width, 3), np.uint8)
     x0 = (width - side) // 2
-    frame[:, x0:x0 + side] = item[:, :, None]
+    frame[:, x0:x0 + side] = item if item.ndim == 3 else item[:, :, None]
     return frame
