@@ -116,6 +116,7 @@ class SemcomNode(Node):
         self._declaring = False
         self._choices: dict[str, Sequence[str]] = {}
         self._ranges: dict[str, tuple[float, float]] = {}
+        self.defaults: dict[str, Any] = {}      # declared defaults, before overrides (the parameter reference)
         self._last_errors: dict[str, str] = {}
         self._error_times: dict[str, float] = {}
         self.incoming: dict[str, Any] = {}
@@ -129,6 +130,7 @@ class SemcomNode(Node):
     def param(self, name: str, default: Any, description: str, *, lo: float | None = None, hi: float | None = None,
               choices: Sequence[str] | None = None, read_only: bool = False) -> Any:
         desc = ParameterDescriptor(description=description, read_only=read_only)
+        self.defaults[name] = default
         if choices:
             self._choices[name] = tuple(choices)
             desc.additional_constraints = "one of: " + ", ".join(choices)
