@@ -42,6 +42,7 @@ from two_hosts import TwoHosts  # noqa: E402
 DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
 SCHEMES = ("semantic", "semantic_int8", "jpeg", "label")
+POOL = 100      # distinct frames the driver prepares; frame k shows embedded image k % POOL
 
 
 def node(name: str, *params: str, remap: tuple[str, ...] = ()) -> list[str]:
@@ -111,7 +112,8 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
             time.sleep(0.1)
         before = hosts.tx_bytes()
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(hz), "--size", "640x480",
-                                         *driver_args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                         "--pool", str(POOL), *driver_args],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=frames / hz + 120)[0].decode().strip().splitlines()[-1])
         time.sleep(3.0)                    # what the link still holds (400 ms of queue) and the last results
         sent_bytes = hosts.tx_bytes() - before
@@ -131,9 +133,9 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
             "results_per_s": round(len(got) / (frames / hz), 2),      # camera at hz: at most hz
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat else None,
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 1) if lat else None,
-            "accuracy_of_delivered": round(float(np.mean([v["class_id"] == labels[i % len(labels)]
+            "accuracy_of_delivered": round(float(np.mean([v["class_id"] == labels[i % POOL]
                                                           for i, v in got.items()])), 4) if got else None,
-            "accuracy_of_sent": round(sum(v["class_id"] == labels[i % len(labels)] for i, v in got.items())
+            "accuracy_of_sent": round(sum(v["class_id"] == labels[i % POOL] for i, v in got.items())
                                       / sent["published"], 4),
             "robot_bytes_sent": sent_bytes, "bytes_per_frame_sent": round(sent_bytes / sent["published"], 1),
             "exit_codes": exits}
