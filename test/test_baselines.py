@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 from sensor_msgs.msg import PointCloud2
 
 from semcom_ros.core.bundle import load_bundle
@@ -55,25 +54,29 @@ def test_classifier_answers_compressed_camera_frames_as_the_whole_model_does_and
     assert codes == {"semcom_classifier": 0}
 
 
-@pytest.mark.parametrize("fmt", ["int8", "int4"])
-def test_quantized_symbols_travel_and_are_read_per_frame(fmt):
-    nodes = {"semcom_camera": {"viz_rate_hz": 0.0, "symbol_format": fmt, "configuration": "S1"},
+def test_quantized_symbols_travel_and_are_read_per_frame_and_the_format_changes_at_run_time():
+    nodes = {"semcom_camera": {"viz_rate_hz": 0.0, "symbol_format": "int8", "configuration": "S1"},
              "semcom_channel": {"snr_db": 30.0}, "semcom_server": {}}
     system = System(nodes)
     layouts = []
-    system.watcher.create_subscription(PointCloud2, "received_symbols",
-                                       lambda m: layouts.append((format_of(m)[0].name, m.point_step)), NEWEST_FRAME)
+    system.watcher.create_subscription(PointCloud2, "received_symbols", lambda m: layouts.append(
+        (int(m.header.frame_id), format_of(m)[0].name, m.point_step)), NEWEST_FRAME)
+    m = load_bundle("default").front(4).get("S1").rate
     try:
         system.wait_ready()
-        done = system.drive("--frames", "40", "--rate", "10", "--size", "x".join(map(str, SIZE)))
-        got = system.watcher.classified(0, 40)
-        assert done["published"] == 40 and len(got) >= 36, f"{len(got)} of 40 classified: {system.dead()}"
-        m = load_bundle("default").front(4).get("S1").rate
-        # the channel re-sends what it got in the camera's format: 2 (int8) or 1 (int4) bytes a symbol + 8
-        assert set(layouts) == {(fmt, m * (2 if fmt == "int8" else 1) + 8)}, set(layouts)
-        expected = core_labels("default", sorted(got), SIZE)
-        agree = np.mean([int(got[i]["class_id"]) == expected[i] for i in got])
-        assert agree >= (0.95 if fmt == "int8" else 0.8), agree
+        for fmt, first in (("int8", 0), ("int4", 100)):
+            if fmt != "int8":
+                system.set_camera(symbol_format=fmt)
+            done = system.drive("--frames", "40", "--rate", "10", "--size", "x".join(map(str, SIZE)),
+                                "--start-index", str(first))
+            got = system.watcher.classified(first, 40)
+            assert done["published"] == 40 and len(got) >= 36, f"{fmt}: {len(got)} of 40 classified: {system.dead()}"
+            # the channel re-sends what it got in the camera's format: 2 (int8) or 1 (int4) bytes a symbol + 8
+            seen = {(f, step) for i, f, step in layouts if first <= i < first + 40}
+            assert seen == {(fmt, m * (2 if fmt == "int8" else 1) + 8)}, seen
+            expected = core_labels("default", sorted(got), SIZE)
+            agree = np.mean([int(got[i]["class_id"]) == expected[i] for i in got])
+            assert agree >= (0.95 if fmt == "int8" else 0.8), (fmt, agree)
         assert system.watcher.counter("semcom_server", "bad_frames") == 0
     finally:
         codes = system.close()
