@@ -16,8 +16,8 @@ from ..core.numpy_channel import CHANNELS, propagate
 from ..core.snr_profiles import PROFILES, SnrProfile
 from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
 from .msg_convert import MessageError
-from .symbol_cloud import cloud_to_symbols, format_of, symbols_to_cloud
 from .process import run_node
+from .symbol_cloud import read_cloud, symbols_to_cloud
 
 
 class ChannelNode(SemcomNode):
@@ -79,15 +79,14 @@ class ChannelNode(SemcomNode):
         self.counters["frames_in"] += 1
         self.counters["frames_skipped"] += self.gaps.see(info)
         try:
-            symbols, sizes, m, config = cloud_to_symbols(msg)
+            fmt, symbols, sizes, m, config = read_cloud(msg)
         except MessageError as exc:
             self.count_error("bad_frames", f"channel_symbols dropped: {exc}")
             return
         snr = self.current_snr()
         y, _ = propagate(symbols.reshape(-1), self.p("channel"), snr, self.rng)
         # what arrives travels on in the format it came in (a quantized frame is quantized again after the noise)
-        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config,
-                                             fmt=format_of(msg)[0].name))
+        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config, fmt=fmt))
         self.publish_snr(snr)
         self.counters["frames_out"] += 1
 

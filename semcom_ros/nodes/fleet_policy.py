@@ -21,10 +21,10 @@ from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError
-from .symbol_cloud import data_symbols
 from .policy_host import PolicyHost
 from .process import run_node
 from .robots import count_robot_error, robot_names, scoped
+from .symbol_cloud import data_symbols
 
 FLEET_PARAMS = ("mode", "rates", "budget", "weights", "v", "min_dwell_s", "default_rate_hz")
 

@@ -20,9 +20,9 @@ from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError
-from .symbol_cloud import data_symbols
 from .policy_host import PolicyHost
 from .process import run_node
+from .symbol_cloud import data_symbols
 
 POLICY_PARAMS = ("mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
                  "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "cost")

@@ -223,6 +223,11 @@ def format_of(msg: PointCloud2) -> tuple[type[SymbolFormat], int]:
 
 def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int, int]:
     """PointCloud2 -> (records, m) complex symbols, (records,) sizes, m, config index. Checks everything."""
+    return read_cloud(msg)[1:]
+
+
+def read_cloud(msg: PointCloud2) -> tuple[str, np.ndarray, np.ndarray, int, int]:
+    """``cloud_to_symbols`` with the frame's symbol format name first (what a relay sends on in)."""
     form, m = format_of(msg)
     dtype = form.dtype(m)
     n = int(msg.width) * int(msg.height)
@@ -240,7 +245,7 @@ def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int, int
         raise MessageError("the config field must hold one integer for the whole frame")
     if "scale" in dtype.names and ((rec["scale"] != rec["scale"][0]).any() or not rec["scale"][0] > 0):
         raise MessageError("the scale field must hold one positive value for the whole frame")
-    return form.unpack(rec, m), rec["size"].astype(np.float32), m, int(config[0])
+    return form.name, form.unpack(rec, m), rec["size"].astype(np.float32), m, int(config[0])
 
 
 def data_symbols(msg: PointCloud2) -> float:
