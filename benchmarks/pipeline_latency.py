@@ -52,6 +52,7 @@ from sensor_msgs.msg import Image
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.nodes.msg_convert import array_to_image
 from semcom_ros.nodes.base import RELIABLE
+from semcom_ros.nodes import server as server_node
 from semcom_ros.nodes import system
 
 
@@ -136,14 +137,15 @@ def main() -> None:
                                             "threads": args.threads},
                           "semcom_channel": {"profile": "constant", "snr_db": 20.0},
                           "semcom_server": {"threads": args.threads}}, system.PIPELINE)
-    camera, server = built["semcom_camera"], built["semcom_server"]
+    camera = built["semcom_camera"]
     nodes = list(built.values())
     driver = Driver(frames)
     executor = SingleThreadedExecutor()
     for n in nodes + [driver]:
         executor.add_node(n)
     edge_t = camera.link.edge = Timed(camera.link.edge)
-    dec_t = server.link.decode = Timed(server.link.decode)
+    # the server decodes what is waiting with padded_batch.decode_frames (one frame per call when paced)
+    dec_t = server_node.decode_frames = Timed(server_node.decode_frames)
     stop = threading.Event()
     try:
         spin_until(executor, lambda: False, 2.0)             # discovery

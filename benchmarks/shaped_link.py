@@ -64,7 +64,11 @@ def layout(scheme: str) -> tuple[dict[str, list[str]], dict[str, list[str]], lis
 
 
 def watch(seconds: float, ready: str, stop: str) -> None:
-    """Server host: every classification that arrives until ``stop`` exists, with its latency, as one JSON line."""
+    """Server host: every classification that arrives until ``stop`` exists, with its latency, as one JSON line.
+
+    It signals ``ready`` once it has matched the publisher of ``classification``: that
+    node has configured (its model is loaded), so the stream can start.
+    """
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
 
@@ -103,7 +107,6 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
         for ns, group in ((hosts.server, server_nodes), (hosts.robot, robot_nodes)):
             for name, args in group.items():
                 procs[name] = hosts.run(ns, args, **quiet)
-        time.sleep(8)                      # nodes up (the model loaded) before the stream starts
         ready, stop = Path(tempfile.mkdtemp()) / "watching", Path(tempfile.mkdtemp()) / "stop"
         watcher = hosts.run(hosts.server, [__file__, "--watch", str(frames / hz + 120), str(ready), str(stop)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)

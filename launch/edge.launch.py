@@ -8,7 +8,11 @@ from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
+# closed sets come from the code that checks them
+from semcom_ros.core.frame_sources import SOURCES
+from semcom_ros.nodes.base import RELIABILITIES
 from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
+from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
 
 
 def generate_launch_description():
@@ -38,14 +42,14 @@ def generate_launch_description():
         DeclareLaunchArgument("namespace", default_value="", description="namespace for every node and topic"),
         DeclareLaunchArgument("camera_topic", default_value="image",
                               description="sensor_msgs/Image topic of your camera driver (base topic when compressed)"),
-        DeclareLaunchArgument("image_transport", default_value="raw", choices=["raw", "compressed"],
+        DeclareLaunchArgument("image_transport", default_value="raw", choices=list(IMAGE_TRANSPORTS),
                               description="raw Image, or CompressedImage on <camera_topic>/compressed"),
-        DeclareLaunchArgument("image_reliability", default_value="best_effort", choices=["best_effort", "reliable"],
+        DeclareLaunchArgument("image_reliability", default_value="best_effort", choices=list(RELIABILITIES),
                               description="QoS reliability of the image subscription (reliable drivers: reliable)"),
         DeclareLaunchArgument("device", default_value="cpu", description="torch device: cpu, cuda or cuda:N"),
         DeclareLaunchArgument("use_image_source", default_value="false", choices=["true", "false"],
                               description="start the built-in image source instead of a camera driver"),
-        DeclareLaunchArgument("source", default_value="embedded", choices=["embedded", "device", "video", "folder"],
+        DeclareLaunchArgument("source", default_value="embedded", choices=list(SOURCES),
                               description="built-in image source"),
         DeclareLaunchArgument("image_path", default_value="",
                               description="video file (source:=video) or image folder (source:=folder)"),

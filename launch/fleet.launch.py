@@ -19,11 +19,12 @@ from launch.actions import DeclareLaunchArgument, OpaqueFunction, SetEnvironment
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
+# closed sets come from the core's registries: a new fleet mode, profile or channel needs no edit here
+from semcom_ros.core.fleet_policies import FLEET_MODES
+from semcom_ros.core.numpy_channel import CHANNELS
+from semcom_ros.core.snr_profiles import PROFILES
 from semcom_ros.nodes.launch_support import LaunchArgumentError, require_value, stop_launch_on_failure
 from semcom_ros.nodes.robots import robot_names
-
-SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
-FLEET_MODES = ["shared_budget", "equal_share"]
 
 
 def robot_list(text: str) -> list[str]:
@@ -93,11 +94,11 @@ def generate_launch_description():
         DeclareLaunchArgument("snr_db", default_value="25,10,-5",
                               description="each robot's channel SNR (dB), comma-separated, cycled over the robots "
                                           "(constant profile; random_walk starts there)"),
-        DeclareLaunchArgument("snr_profile", default_value="constant", choices=SNR_PROFILES,
+        DeclareLaunchArgument("snr_profile", default_value="constant", choices=list(PROFILES),
                               description="SNR over time of every robot's emulated channel"),
         DeclareLaunchArgument("snr_trace", default_value="",
                               description="CSV of time_s,snr_db rows (snr_profile:=csv), the same for every robot"),
-        DeclareLaunchArgument("channel", default_value="awgn", choices=["awgn", "rayleigh"],
+        DeclareLaunchArgument("channel", default_value="awgn", choices=list(CHANNELS),
                               description="channel model"),
         require_value("snr_trace", "snr_profile", ("csv",), "CSV file of time_s,snr_db rows"),
         DeclareLaunchArgument("use_image_source", default_value="true", choices=["true", "false"],
@@ -108,7 +109,7 @@ def generate_launch_description():
         DeclareLaunchArgument("rate", default_value="4", description="starting JSCC rate (symbols per token)"),
         DeclareLaunchArgument("device", default_value="cpu", description="robots' torch device"),
         DeclareLaunchArgument("server_device", default_value="cpu", description="server torch device"),
-        DeclareLaunchArgument("fleet_mode", default_value="shared_budget", choices=FLEET_MODES,
+        DeclareLaunchArgument("fleet_mode", default_value="shared_budget", choices=list(FLEET_MODES),
                               description="how the fleet policy shares the budget"),
         DeclareLaunchArgument("budget", default_value="3000.0",
                               description="channel uses per second for the whole fleet"),

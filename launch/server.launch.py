@@ -7,10 +7,11 @@ from launch.actions import DeclareLaunchArgument, SetEnvironmentVariable
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
+# closed sets come from the core's registries: a new policy, profile or channel needs no edit here
+from semcom_ros.core.numpy_channel import CHANNELS
+from semcom_ros.core.policies import POLICY_MODES
+from semcom_ros.core.snr_profiles import PROFILES
 from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
-
-POLICY_MODES = ["snr_table", "max_accuracy_under_cap", "min_cost_above_floor", "lyapunov"]
-SNR_PROFILES = ["constant", "steps", "sine", "random_walk", "csv"]
 
 
 def generate_launch_description():
@@ -38,13 +39,13 @@ def generate_launch_description():
         DeclareLaunchArgument("autostart", default_value="true", choices=["true", "false"],
                               description="bring the managed camera/server nodes to active (false: leave them "
                                           "unconfigured for your lifecycle manager)"),
-        DeclareLaunchArgument("policy_mode", default_value="snr_table", choices=POLICY_MODES,
+        DeclareLaunchArgument("policy_mode", default_value="snr_table", choices=list(POLICY_MODES),
                               description="how the policy manager maps link SNR to a configuration"),
-        DeclareLaunchArgument("snr_profile", default_value="sine", choices=SNR_PROFILES,
+        DeclareLaunchArgument("snr_profile", default_value="sine", choices=list(PROFILES),
                               description="SNR over time of the emulated channel"),
         DeclareLaunchArgument("snr_trace", default_value="",
                               description="CSV of time_s,snr_db rows (snr_profile:=csv)"),
-        DeclareLaunchArgument("channel", default_value="awgn", choices=["awgn", "rayleigh"],
+        DeclareLaunchArgument("channel", default_value="awgn", choices=list(CHANNELS),
                               description="channel model"),
         require_value("snr_trace", "snr_profile", ("csv",), "CSV file of time_s,snr_db rows"),
         Node(package="semcom_ros", executable="channel_node", name="semcom_channel", namespace=ns,

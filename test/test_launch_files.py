@@ -66,8 +66,15 @@ def kw(call, name):
 
 
 def literal(node, tree):
-    """A literal, or a module-level constant of the launch file."""
+    """A literal, a module-level constant of the launch file, or ``list(NAME)`` of a name it imports."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "list" and len(node.args) == 1:
+        return list(literal(node.args[0], tree))
     if isinstance(node, ast.Name):
+        for n in tree.body:
+            if isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == node.id for a in n.names):
+                import importlib
+
+                return getattr(importlib.import_module(n.module), node.id)
         for n in tree.body:
             if isinstance(n, ast.Assign) and any(getattr(t, "id", None) == node.id for t in n.targets):
                 return ast.literal_eval(n.value)

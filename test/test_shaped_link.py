@@ -18,7 +18,7 @@ from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
 from semcom_ros.core.frame_sources import camera_frame  # noqa: E402
 from semcom_ros.nodes.msg_convert import array_to_compressed  # noqa: E402
 
-MBIT_S, FRAMES = 1.0, 100
+MBIT_S, FRAMES = 1.0, 60
 
 
 def test_semantic_split_delivers_every_frame_where_jpeg_frames_do_not_fit_the_link():

@@ -165,7 +165,10 @@ class ServerNode(ManagedNode):
         if self.mailbox.put(robot.name, Waiting(robot, msg.header, frame, conf)):
             self.count(robot, "frames_skipped")
             self.count(robot, "frames_replaced")    # of those: taken in, then replaced by a newer one
-        self.wake.trigger()
+        if len(self.robots) == 1:
+            self.drain()            # nothing to batch with: decode now, without a second executor wake-up
+        else:
+            self.wake.trigger()
 
     @guarded("processing_errors")
     def drain(self, force: bool = False) -> None:
