@@ -68,10 +68,23 @@ def options(words: list[str]) -> set[str]:
     return {w.split("=")[0] for w in words if w.startswith("--")}
 
 
+def run_help(argv: tuple[str, ...]) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / argv[0]
+    return subprocess.run([str(exe), *argv[1:], "--help"], capture_output=True, text=True, timeout=120)
+
+
 @cache
+def every_help() -> dict[str, subprocess.CompletedProcess]:
+    """Each semcom-* tool's --help, run side by side once (each process imports torch: seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tools = sorted(t for t in entry_points() if t.startswith("semcom-"))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return dict(zip(tools, pool.map(run_help, [(t,) for t in tools])))
+
+
 def help_text(tool: str) -> str:
-    exe = Path(sys.executable).parent / tool
-    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=120)
+    out = every_help()[tool]
     assert out.returncode == 0, f"{tool} --help: {out.stderr[-1000:]}"
     return out.stdout
 
@@ -131,8 +144,7 @@ def launch_arguments(launch: Path) -> set[str]:
 
 @cache
 def help_text_sub(tool: str, sub: str) -> str:
-    exe = Path(sys.executable).parent / tool
-    out = subprocess.run([str(exe), sub, "--help"], capture_output=True, text=True, timeout=120)
+    out = run_help((tool, sub))
     return out.stdout if out.returncode == 0 else ""
 
 
