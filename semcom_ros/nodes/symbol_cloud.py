@@ -20,6 +20,8 @@ Anything malformed raises ``MessageError`` with the reason.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from sensor_msgs.msg import PointCloud2, PointField
 
@@ -88,7 +90,8 @@ class Float32Symbols(SymbolFormat):
 
     @classmethod
     def unpack(cls, rec, m):
-        return np.stack([rec[f"re{i}"] + 1j * rec[f"im{i}"] for i in range(m)], axis=1).astype(np.complex64)
+        flat = rec.view(rec.dtype["re0"]).reshape(len(rec), -1)      # every field is float32: one 2-D view
+        return (flat[:, 0:2 * m:2] + 1j * flat[:, 1:2 * m:2]).astype(np.complex64)
 
 
 class QuantizedSymbols(SymbolFormat):
@@ -130,9 +133,9 @@ class Int8Symbols(QuantizedSymbols):
     @classmethod
     def pack(cls, symbols, rec):
         rec["scale"] = scale = cls.scale_of(symbols)
+        re, im = cls.quantize(symbols.real, scale), cls.quantize(symbols.imag, scale)
         for i in range(symbols.shape[1]):
-            rec[f"qre{i}"], rec[f"qim{i}"] = cls.quantize(symbols[:, i].real, scale), cls.quantize(symbols[:, i].imag,
-                                                                                                   scale)
+            rec[f"qre{i}"], rec[f"qim{i}"] = re[:, i], im[:, i]
 
     @classmethod
     def unpack(cls, rec, m):
@@ -168,10 +171,15 @@ class Int4Symbols(QuantizedSymbols):
         return (cls.dequantize(nibble(iq >> 4), rec) + 1j * cls.dequantize(nibble(iq & 0x0F), rec)).astype(np.complex64)
 
 
-def point_fields(fmt: type[SymbolFormat], m: int) -> list[PointField]:
+@functools.cache
+def layout(fmt: type[SymbolFormat], m: int) -> tuple[np.dtype, tuple[tuple[str, int, int], ...]]:
+    """A format's record dtype for m symbols and its (name, offset, PointField type) per field, made once."""
     dtype = fmt.dtype(m)
-    return [PointField(name=name, offset=dtype.fields[name][1], datatype=POINT_TYPES[dtype.fields[name][0]], count=1)
-            for name in dtype.names]
+    return dtype, tuple((name, dtype.fields[name][1], POINT_TYPES[dtype.fields[name][0]]) for name in dtype.names)
+
+
+def point_fields(fmt: type[SymbolFormat], m: int) -> list[PointField]:
+    return [PointField(name=name, offset=offset, datatype=kind, count=1) for name, offset, kind in layout(fmt, m)[1]]
 
 
 def symbol_format(name: str) -> type[SymbolFormat]:
@@ -188,7 +196,7 @@ def symbols_to_cloud(symbols: np.ndarray, sizes: np.ndarray, m: int, header=None
     sizes = np.asarray(sizes, dtype=np.float32).reshape(-1)
     if len(sizes) != len(symbols):
         raise MessageError(f"{len(symbols)} symbol records but {len(sizes)} sizes")
-    rec = np.zeros(len(sizes), dtype=form.dtype(m))
+    rec = np.zeros(len(sizes), dtype=layout(form, m)[0])
     if rec.dtype["config"].kind == "u" and config < 0:
         raise ValueError(f"the {form.name} format needs a configuration index >= 0, got {config}")
     form.pack(symbols, rec)
@@ -211,12 +219,12 @@ def format_of(msg: PointCloud2) -> tuple[type[SymbolFormat], int]:
     names = [f.name for f in msg.fields]
     for form in SYMBOL_FORMATS.values():
         m = form.symbols_per_record(len(names))
-        if m is None or names != [n for n, _ in form.fields(m)]:
+        if m is None or names != [name for name, _, _ in layout(form, m)[1]]:
             continue
-        for f, e in zip(msg.fields, point_fields(form, m)):
-            if (f.offset, f.datatype, f.count) != (e.offset, e.datatype, e.count):
+        for f, (_, offset, kind) in zip(msg.fields, layout(form, m)[1]):
+            if (f.offset, f.datatype, f.count) != (offset, kind, 1):
                 raise MessageError(f"field {f.name!r} (offset {f.offset}, type {f.datatype}) does not follow the "
-                                   f"{form.name} symbol layout (expected type {e.datatype} at {e.offset})")
+                                   f"{form.name} symbol layout (expected type {kind} at {offset})")
         return form, m
     raise MessageError(f"not a channel-symbol cloud: fields {names} (formats: {', '.join(SYMBOL_FORMATS)})")
 
@@ -229,23 +237,24 @@ def cloud_to_symbols(msg: PointCloud2) -> tuple[np.ndarray, np.ndarray, int, int
 def read_cloud(msg: PointCloud2) -> tuple[str, np.ndarray, np.ndarray, int, int]:
     """``cloud_to_symbols`` with the frame's symbol format name first (what a relay sends on in)."""
     form, m = format_of(msg)
-    dtype = form.dtype(m)
+    dtype = layout(form, m)[0]
     n = int(msg.width) * int(msg.height)
     if msg.point_step != dtype.itemsize or n == 0:
         raise MessageError(f"point_step {msg.point_step} / {n} records do not fit {m} {form.name} symbols per record")
     if len(msg.data) != n * msg.point_step:
         raise MessageError(f"cloud data has {len(msg.data)} bytes, {n} records need {n * msg.point_step}")
     rec = np.frombuffer(bytes(msg.data), dtype=dtype.newbyteorder(">") if msg.is_bigendian else dtype, count=n)
-    floats = [rec[name] for name in dtype.names if dtype.fields[name][0].kind == "f"]
-    bad = sum(int((~np.isfinite(v)).sum()) for v in floats)
+    symbols, sizes, config = form.unpack(rec, m), rec["size"].astype(np.float32), rec["config"]
+    # a NaN or Inf anywhere (a quantized frame's scale included) shows in the decoded values
+    bad = int((~np.isfinite(symbols.view(np.float32))).sum() + (~np.isfinite(sizes)).sum()
+              + (~np.isfinite(config)).sum())
     if bad:
         raise MessageError(f"{bad} NaN/Inf values in channel symbols")
-    config = rec["config"]
     if (config != config[0]).any() or config[0] != round(float(config[0])):
         raise MessageError("the config field must hold one integer for the whole frame")
     if "scale" in dtype.names and ((rec["scale"] != rec["scale"][0]).any() or not rec["scale"][0] > 0):
         raise MessageError("the scale field must hold one positive value for the whole frame")
-    return form.name, form.unpack(rec, m), rec["size"].astype(np.float32), m, int(config[0])
+    return form.name, symbols, sizes, m, int(config[0])
 
 
 def data_symbols(msg: PointCloud2) -> float:
