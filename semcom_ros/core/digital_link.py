@@ -1,7 +1,7 @@
 """The digital alternative counted in channel uses (METHOD §8): bits through a channel code.
 
 A frame of ``bits`` (a compressed image or a class label) is given ``n``
-complex channel uses. Two codes:
+complex channel uses. Three codes:
 
 - ``ideal``: capacity-achieving at infinite block length. Delivered iff
   ``bits <= n·log2(1 + SNR_eff)``; otherwise lost whole (the digital "cliff",
@@ -56,7 +56,7 @@ def ideal_delivered(bits: float, n: float, snr_eff_db: float) -> bool:
 
 def ideal_uses(bits: float, snr_db: float) -> float:
     """Channel uses an ideal code needs for ``bits`` at ``snr_db``."""
-    return bits / math.log2(1.0 + 10.0 ** (snr_db / 10.0))
+    return bits / capacity_bits(1.0, snr_db)
 
 
 def choose_mcs(known_snr_db: float, table: Sequence[Mcs] = CQI_TABLE) -> Mcs:

@@ -165,10 +165,10 @@ class ServerNode(ManagedNode):
         if self.mailbox.put(robot.name, Waiting(robot, msg.header, frame, conf)):
             self.count(robot, "frames_skipped")
             self.count(robot, "frames_replaced")    # of those: taken in, then replaced by a newer one
-        if len(self.robots) == 1:
-            self.drain()            # nothing to batch with: decode now, without a second executor wake-up
+        if len(self.mailbox) >= min(self.p("max_batch"), len(self.robots)):
+            self.drain()            # the batch is full (always, with one robot): decode now, no second wake-up
         else:
-            self.wake.trigger()
+            self.wake.trigger()     # after the other ready subscriptions: more frames may join the batch
 
     @guarded("processing_errors")
     def drain(self, force: bool = False) -> None:
