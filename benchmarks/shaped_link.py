@@ -29,7 +29,6 @@ import platform
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,7 +36,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "test"))
-from two_hosts import TwoHosts  # noqa: E402
+from two_hosts import TwoHosts, watched  # noqa: E402
 
 DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
@@ -63,38 +62,6 @@ def layout(scheme: str) -> tuple[dict[str, list[str]], dict[str, list[str]], lis
     raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES}")
 
 
-def watch(seconds: float, ready: str, stop: str) -> None:
-    """Server host: every classification that arrives until ``stop`` exists, with its latency, as one JSON line.
-
-    It signals ``ready`` once it has matched the publisher of ``classification``: that
-    node has configured (its model is loaded), so the stream can start.
-    """
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-
-    from semcom_ros.nodes.base import RELIABLE
-
-    rclpy.init()
-    watcher = rclpy.create_node("shaped_link_watch")
-    got = {}
-
-    def on_result(msg):
-        sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        values = {kv.key: kv.value for kv in msg.status[0].values}
-        got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent), "class_id": int(values["class_id"])}
-
-    sub = watcher.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and sub.get_publisher_count() == 0:
-        rclpy.spin_once(watcher, timeout_sec=0.1)
-    Path(ready).touch()
-    while time.monotonic() < end and not Path(stop).exists():
-        rclpy.spin_once(watcher, timeout_sec=0.1)
-    print(json.dumps(got), flush=True)
-    watcher.destroy_node()
-    rclpy.shutdown()
-
-
 def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0) -> dict:
     """One scheme on a fresh pair of hosts (link limited to ``mbit_s``, None: unlimited)."""
     robot_nodes, server_nodes, driver_args = layout(scheme)
@@ -107,12 +74,7 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
         for ns, group in ((hosts.server, server_nodes), (hosts.robot, robot_nodes)):
             for name, args in group.items():
                 procs[name] = hosts.run(ns, args, **quiet)
-        ready, stop = Path(tempfile.mkdtemp()) / "watching", Path(tempfile.mkdtemp()) / "stop"
-        watcher = hosts.run(hosts.server, [__file__, "--watch", str(frames / hz + 120), str(ready), str(stop)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline and watcher.poll() is None:
-            time.sleep(0.1)
+        watcher, stop = hosts.watcher(frames / hz + 120)      # returns once the server side has configured
         before = hosts.tx_bytes()
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(hz), "--size", "640x480",
                                          "--pool", str(POOL), *driver_args],
@@ -121,8 +83,7 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
         time.sleep(3.0)                    # what the link still holds (400 ms of queue) and the last results
         sent_bytes = hosts.tx_bytes() - before
         stop.touch()
-        out, err = watcher.communicate(timeout=60)
-        got = {int(k): v for k, v in json.loads(out.decode().strip().splitlines()[-1]).items()} if out.strip() else {}
+        got = watched(watcher, timeout=60)
     finally:
         for proc in procs.values():
             proc.send_signal(signal.SIGINT)
@@ -136,9 +97,9 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
             "results_per_s": round(len(got) / (frames / hz), 2),      # camera at hz: at most hz
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat else None,
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 1) if lat else None,
-            "accuracy_of_delivered": round(float(np.mean([v["class_id"] == labels[i % POOL]
+            "accuracy_of_delivered": round(float(np.mean([int(v["class_id"]) == labels[i % POOL]
                                                           for i, v in got.items()])), 4) if got else None,
-            "accuracy_of_sent": round(sum(v["class_id"] == labels[i % POOL] for i, v in got.items())
+            "accuracy_of_sent": round(sum(int(v["class_id"]) == labels[i % POOL] for i, v in got.items())
                                       / sent["published"], 4),
             "robot_bytes_sent": sent_bytes, "bytes_per_frame_sent": round(sent_bytes / sent["published"], 1),
             "exit_codes": exits}
@@ -168,7 +129,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--watch"]:
-        watch(float(sys.argv[2]), sys.argv[3], sys.argv[4])
-    else:
-        main()
+    main()

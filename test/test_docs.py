@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from test_launch_files import entry_points, node_declares   # console scripts and node declarations, read once there
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "test" / "README.md"]
@@ -89,15 +90,10 @@ def help_text(tool: str) -> str:
     return out.stdout
 
 
-def entry_points() -> set[str]:
-    return set(re.findall(r'"([\w-]+) = semcom_ros\.', (ROOT / "setup.py").read_text()))
-
-
+@cache
 def declared_parameters() -> dict[str, set[str]]:
-    """executable -> parameters, read from the generated reference."""
-    from test_launch_files import entry_points as scripts, node_declares
-
-    return {exe: node_declares(module)[1] for exe, module in scripts().items() if module.startswith("nodes.")}
+    """executable -> the parameters its node declares."""
+    return {exe: node_declares(module)[1] for exe, module in entry_points().items() if module.startswith("nodes.")}
 
 
 def check(command: str) -> None:

@@ -14,7 +14,6 @@ import json
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,44 +21,11 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from two_hosts import TwoHosts  # noqa: E402
+from two_hosts import TwoHosts, watched  # noqa: E402
 
 HERE = Path(__file__).resolve()
 DRIVER = HERE.parent / "camera_driver.py"
 SECONDS, RATE = 32, 10.0
-
-
-def watch(seconds: float, frames: int, ready: str) -> None:
-    """Server side: collect classifications until ``frames`` or ``seconds``, print them as one JSON line.
-
-    Creates the file ``ready`` once its subscription has matched the server's publisher, so the
-    stream does not start before the watcher can see its first frames.
-    """
-    import rclpy
-    from diagnostic_msgs.msg import DiagnosticArray
-
-    from semcom_ros.nodes.base import RELIABLE
-
-    rclpy.init()
-    node = rclpy.create_node("two_hosts_watch")
-    got = {}
-
-    def on_result(msg):
-        values = {kv.key: kv.value for kv in msg.status[0].values}
-        sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent), "tokens": int(values["tokens"]),
-                                         "configuration": values["configuration_id"]}
-
-    sub = node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
-    end = time.monotonic() + seconds
-    while time.monotonic() < end and sub.get_publisher_count() == 0:
-        rclpy.spin_once(node, timeout_sec=0.1)
-    Path(ready).touch()
-    while time.monotonic() < end and len(got) < frames:
-        rclpy.spin_once(node, timeout_sec=0.1)
-    print(json.dumps(got), flush=True)
-    node.destroy_node()
-    rclpy.shutdown()
 
 
 def test_robot_and_server_on_two_hosts_over_udp():
@@ -79,19 +45,13 @@ def test_robot_and_server_on_two_hosts_over_udp():
         time.sleep(6)            # server side up before the stream starts (the driver waits for the camera)
         before = hosts.tx_bytes()
         frames = int(SECONDS * RATE)
-        ready = Path(tempfile.mkdtemp()) / "watching"
-        watcher = hosts.run(hosts.server, [str(HERE), "--watch", str(SECONDS + 90), str(frames), str(ready)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline and watcher.poll() is None:
-            time.sleep(0.1)
+        watcher, _ = hosts.watcher(SECONDS + 90, frames)
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(RATE),
                                          "--size", "640x480"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=180)[0].decode().strip().splitlines()[-1])
-        out, err = watcher.communicate(timeout=120)
+        got = watched(watcher)
         sent_bytes = hosts.tx_bytes() - before
-        got = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else {}
-        assert got, f"nothing classified on the server side: {err.decode()[-2000:]}"
+        assert got, "nothing classified on the server side"
     finally:
         for proc in nodes.values():
             proc.send_signal(signal.SIGINT)
@@ -102,19 +62,14 @@ def test_robot_and_server_on_two_hosts_over_udp():
     print(f"two hosts: {len(got)}/{sent['published']} classified, latency p50 {np.percentile(latencies, 50):.1f} ms, "
           f"p95 {np.percentile(latencies, 95):.1f} ms, {sent_bytes / 1e3:.0f} kB robot -> server", file=sys.stderr)
     assert sent["published"] == frames
-    missing = sorted(set(range(frames)) - {int(k) for k in got})
+    missing = sorted(set(range(frames)) - set(got))
     assert len(got) >= 0.98 * frames, f"{len(got)} of {frames} classified; missing frames {missing}"
     # every classified frame's records (4 pilots + its tokens, m=4: 8 float32 + size + config each) crossed the link
-    payload = sum((4 + v["tokens"]) * (2 * 4 + 2) * 4 for v in got.values())
+    payload = sum((4 + int(v["tokens"])) * (2 * 4 + 2) * 4 for v in got.values())
     assert sent_bytes >= payload, f"{sent_bytes} bytes left the robot's interface, the symbols alone are {payload}"
     assert {name: code for name, (code, _) in exits.items()} == dict.fromkeys(nodes, 0), exits
     assert not [name for name, (_, text) in exits.items() if "Traceback" in text], exits
     # the policy's choice for the 30 dB link crossed back from the server side to the camera
     from semcom_ros.core.bundle import load_bundle
 
-    assert got[max(got, key=int)]["configuration"] == load_bundle("default").front(4).get("S3").name
-
-
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--watch"]:
-        watch(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    assert got[max(got)]["configuration_id"] == load_bundle("default").front(4).get("S3").name

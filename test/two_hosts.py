@@ -5,9 +5,13 @@ iproute2 (``ip``, ``tc``); everything it creates goes on ``close``.
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 
 def sh(*cmd: str) -> None:
@@ -47,7 +51,63 @@ class TwoHosts:
         for ns in (self.robot, self.server):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
+    def watcher(self, seconds: float, frames: int = 0) -> tuple[subprocess.Popen, Path]:
+        """Start ``watch`` on the server host and return once it listens; touch the returned path to stop it."""
+        ready, stop = Path(tempfile.mkdtemp()) / "watching", Path(tempfile.mkdtemp()) / "stop"
+        proc = self.run(self.server, [__file__, "--watch", str(seconds), str(frames), str(ready), str(stop)],
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        return proc, stop
+
     def shape(self, mbit_s: float, burst_kbit: int = 32, latency_ms: int = 400) -> None:
         """Limit what the robot sends to ``mbit_s`` with the kernel's token bucket (as a radio link would)."""
         sh("ip", "netns", "exec", self.robot, "tc", "qdisc", "add", "dev", self.veth[0], "root", "tbf",
            "rate", f"{int(mbit_s * 1000)}kbit", "burst", f"{burst_kbit}kbit", "latency", f"{latency_ms}ms")
+
+
+def watched(proc: subprocess.Popen, timeout: float = 120) -> dict[int, dict]:
+    """What a watcher saw: frame index -> its classification values and ``latency_ms``."""
+    out, err = proc.communicate(timeout=timeout)
+    if not out.strip():
+        raise AssertionError(f"the watcher printed nothing: {err.decode()[-2000:]}")
+    return {int(k): v for k, v in json.loads(out.decode().strip().splitlines()[-1]).items()}
+
+
+def watch(seconds: float, frames: int, ready: str, stop: str) -> None:
+    """Server host: collect classifications until ``frames`` (0: no limit), ``stop`` exists or ``seconds``.
+
+    Creates ``ready`` once its subscription has matched the publisher of ``classification``
+    (that node has configured, its model loaded), so a stream started after it is seen
+    from its first frame. Prints frame index -> values and latency as one JSON line.
+    """
+    import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
+
+    from semcom_ros.nodes.base import RELIABLE
+
+    rclpy.init()
+    node = rclpy.create_node("two_hosts_watch")
+    got = {}
+
+    def on_result(msg):
+        sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
+        got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent),
+                                         **{kv.key: kv.value for kv in msg.status[0].values}}
+
+    sub = node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and sub.get_publisher_count() == 0:
+        rclpy.spin_once(node, timeout_sec=0.1)
+    Path(ready).touch()
+    while time.monotonic() < end and not (frames and len(got) >= frames) and not Path(stop).exists():
+        rclpy.spin_once(node, timeout_sec=0.1)
+    print(json.dumps(got), flush=True)
+    node.destroy_node()
+    rclpy.shutdown()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--watch"]:
+        watch(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
