@@ -79,7 +79,7 @@ def quantization_cost(link, front, x, y, snrs, seed: int, images: int = 500) -> 
                 frames = []
                 for cloud in clouds:
                     symbols, sizes, m, _ = cloud_to_symbols(cloud)
-                    rx, _ = propagate(symbols.reshape(-1), "awgn", float(snr), rng)
+                    rx = propagate(symbols.reshape(-1), "awgn", float(snr), rng).y
                     symbols, sizes, m, _ = cloud_to_symbols(symbols_to_cloud(rx, sizes, m, config=0, fmt=fmt))
                     frames.append(ReceivedFrame.from_received(torch.from_numpy(symbols), PILOT_RECORDS * m,
                                                               torch.from_numpy(sizes[PILOT_RECORDS:]), m,

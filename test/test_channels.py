@@ -4,6 +4,7 @@ import math
 import pytest
 import torch
 
+from semcom_ros.core.channel_models import CHANNELS, make_channel
 from semcom_ros.core.channels import Channel, complex_normal, noise_variance, power_normalize
 
 
@@ -61,9 +62,11 @@ def test_known_csi_beats_pilot_estimates_at_low_snr():
     known = Channel("rayleigh", "known").transmit(z, 0.0, torch.Generator().manual_seed(3))
     pilot = Channel("rayleigh", "pilot", n_pilots=4).transmit(z, 0.0, torch.Generator().manual_seed(3))
 
+    faded = known.h.abs() > 0.5         # same gains in both (same seed); leave out deep fades, where both fail
+
     def err(rx):
-        return ((rx.symbols - z).abs() ** 2).mean(dim=1).median().item()
-    assert err(known) < err(pilot)
+        return ((rx.symbols - z).abs() ** 2).mean(dim=1)[faded].mean().item()
+    assert (known.h == pilot.h).all() and err(known) < 0.8 * err(pilot)
 
 
 def test_bad_channel_arguments_are_refused():
@@ -78,7 +81,7 @@ def test_bad_channel_arguments_are_refused():
         Channel().transmit(z, float("nan"), g)
 
 
-@pytest.mark.parametrize("kind", ["awgn", "rayleigh"])
+@pytest.mark.parametrize("kind", CHANNELS)
 @pytest.mark.parametrize("snr_db", [-5.0, 10.0, 25.0])
 def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
     """The emulator node's numpy channel: same noise power and fading statistics as channels.propagate."""
@@ -89,17 +92,20 @@ def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
 
     rng, g = np.random.default_rng(1), torch.Generator().manual_seed(1)
     x = np.exp(1j * np.linspace(0, 6.28, 400)).astype(np.complex64)       # unit power
-    frames_np = [numpy_channel.propagate(x, kind, snr_db, rng) for _ in range(2000)]
+    model = make_channel(kind)
+    frames_np = [(f.y, f.h) for f in (numpy_channel.propagate(x, model, snr_db, rng) for _ in range(2000))]
     y_t, h_t, _ = propagate(torch.from_numpy(np.tile(x, (2000, 1))), kind, snr_db, g)
-    noise_np = np.mean([np.mean(np.abs(y - h * x) ** 2) for y, h in frames_np])
+    noise_np = np.mean([np.mean(np.abs(y - h * x)[y != 0] ** 2) for y, h in frames_np])   # erased symbols are 0
     noise_t = ((y_t - h_t[:, None] * torch.from_numpy(x)).abs() ** 2).mean().item()
     expected = noise_variance(snr_db).item()
     assert noise_np == pytest.approx(expected, rel=0.02) and noise_t == pytest.approx(expected, rel=0.02)
     gain_np = np.mean([abs(h) ** 2 for _, h in frames_np])
     gain_t = (h_t.abs() ** 2).mean().item()
     assert gain_np == pytest.approx(gain_t, abs=0.1) and gain_np == pytest.approx(1.0, abs=0.1)
-    if kind == "rayleigh":     # a real spread of gains, not a constant
-        assert np.std([abs(h) for _, h in frames_np]) > 0.3
+    spread_np, spread_t = np.std([abs(h) for _, h in frames_np]), h_t.abs().std().item()
+    assert spread_np == pytest.approx(spread_t, abs=0.05)
+    if kind in ("rayleigh", "correlated_rayleigh"):     # a real spread of gains, not a constant
+        assert spread_np > 0.3
     assert frames_np[0][0].dtype == np.complex64
 
 

@@ -2,19 +2,22 @@
 
     y = h·z + n,   n ~ CN(0, sigma²),   SNR_dB = 10·log10(P / sigma²)
 
-``h = 1`` for AWGN; ``h ~ CN(0, 1)`` once per frame for Rayleigh block fading.
-The receiver equalises with the true ``h`` (known CSI) or with a
+``h`` and the erased symbols come from a registered model (``channel_models``:
+AWGN, i.i.d. and time-correlated Rayleigh, Rician, Gilbert-Elliott bursts), one
+``h`` per frame, drawn in numpy and converted, so the channel node's numpy path
+and this one share one definition. The receiver equalises with the true ``h`` (known CSI) or with a
 least-squares estimate from pilot symbols sent in the same frame; the pilots
 also give an SNR estimate, which the runtime policy listens to.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
-from .numpy_channel import CHANNELS
+from .channel_models import CHANNELS, ChannelModel, LinkConditions, make_channel  # noqa: F401 (CHANNELS: re-exported)
 CSI_MODES = ("known", "pilot")
 
 
@@ -50,6 +53,7 @@ class Received:
     snr_est_db: torch.Tensor     # (B,) receiver's pilot estimate of the effective SNR |h|²P/sigma²
     effective_snr_db: torch.Tensor  # (B,) the true effective SNR |h|²P/sigma²
     csi: str = "known"
+    erased: torch.Tensor | None = None  # (B, k) True where a data symbol was lost (set to 0)
 
     @property
     def decoder_snr_db(self) -> torch.Tensor:
@@ -63,10 +67,10 @@ class Channel:
     csi: str = "known"
     n_pilots: int = 16
     power: float = 1.0
+    conditions: LinkConditions = field(default_factory=LinkConditions)
 
     def __post_init__(self):
-        if self.kind not in CHANNELS:
-            raise ValueError(f"unknown channel {self.kind!r}; use one of {CHANNELS}")
+        self.model = make_channel(self.kind, self.conditions)
         if self.csi not in CSI_MODES:
             raise ValueError(f"unknown CSI mode {self.csi!r}; use one of {CSI_MODES}")
         if self.n_pilots < 2:
@@ -79,12 +83,17 @@ class Channel:
         ``h`` (B,) gives the fading gains instead of drawing them: schemes compared
         on the same frames then see the same fades (common random numbers).
         """
-        y, h, snr_db = propagate(with_pilots(z, self.n_pilots, self.power), self.kind, snr_db, generator, self.power,
+        y, h, snr_db = propagate(with_pilots(z, self.n_pilots, self.power), self.model, snr_db, generator, self.power,
                                  h)
         h_est, snr_est = estimate_from_pilots(y, self.n_pilots, self.power)
         h_used = h if self.csi == "known" else h_est
         eff = snr_db + 10 * torch.log10((h.abs() ** 2).clamp_min(1e-12))
-        return Received(equalize(y[:, self.n_pilots:], h_used), h, h_used, snr_db, snr_est, eff, self.csi)
+        data = equalize(y[:, self.n_pilots:], h_used)
+        lost = self.model.erasures(z.shape[0], z.shape[1], numpy_rng(generator))
+        if lost is not None:
+            lost = torch.from_numpy(lost)
+            data = data.masked_fill(lost, 0)
+        return Received(data, h, h_used, snr_db, snr_est, eff, self.csi, lost)
 
 
 def with_pilots(z: torch.Tensor, n_pilots: int, power: float = 1.0) -> torch.Tensor:
@@ -92,17 +101,16 @@ def with_pilots(z: torch.Tensor, n_pilots: int, power: float = 1.0) -> torch.Ten
     return torch.cat([pilot_symbols(n_pilots, power).expand(z.shape[0], -1), z.to(torch.complex64)], dim=1)
 
 
-def propagate(tx: torch.Tensor, kind: str, snr_db, generator: torch.Generator | None = None,
+def propagate(tx: torch.Tensor, kind: str | ChannelModel, snr_db, generator: torch.Generator | None = None,
               power: float = 1.0, h: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The channel itself: y = h·x + n, one h per frame (drawn, or ``h`` given). Returns y, h and the SNR."""
-    if kind not in CHANNELS:
-        raise ValueError(f"unknown channel {kind!r}; use one of {CHANNELS}")
+    model = make_channel(kind) if isinstance(kind, str) else kind
     b = tx.shape[0]
     snr_db = torch.as_tensor(snr_db, dtype=torch.float32).expand(b).clone()
     if not torch.isfinite(snr_db).all():
         raise ValueError("SNR must be finite")
     if h is None:
-        h = fading_gains(kind, b, generator)
+        h = fading_gains(model, b, generator)
     elif h.shape != (b,):
         raise ValueError(f"h must hold one gain per frame ({b}), got shape {tuple(h.shape)}")
     h = h.to(torch.complex64)
@@ -110,11 +118,15 @@ def propagate(tx: torch.Tensor, kind: str, snr_db, generator: torch.Generator | 
     return h[:, None] * tx + noise, h, snr_db
 
 
-def fading_gains(kind: str, frames: int, generator: torch.Generator | None = None) -> torch.Tensor:
-    """One gain per frame: 1 on AWGN, CN(0, 1) on Rayleigh block fading."""
-    if kind not in CHANNELS:
-        raise ValueError(f"unknown channel {kind!r}; use one of {CHANNELS}")
-    return torch.ones(frames, dtype=torch.complex64) if kind == "awgn" else complex_normal((frames,), 1.0, generator)
+def fading_gains(kind: str | ChannelModel, frames: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One gain per frame from the model (consecutive frames, for models with memory)."""
+    model = make_channel(kind) if isinstance(kind, str) else kind
+    return torch.from_numpy(model.gains(frames, numpy_rng(generator))).to(torch.complex64)
+
+
+def numpy_rng(generator: torch.Generator | None) -> np.random.Generator:
+    """A numpy generator seeded from ``generator``: torch-seeded runs stay reproducible."""
+    return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
 
 
 def estimate_from_pilots(y: torch.Tensor, n_pilots: int, power: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,29 +1,54 @@
-"""channel emulator node: channel_symbols -> AWGN / Rayleigh block fading -> received_symbols.
+"""channel emulator node: channel_symbols -> a registered channel model -> received_symbols.
 
-The link SNR follows a profile (constant, steps, sine, random walk or a CSV
-trace) and is published on ``link_snr`` (std_msgs/Float32, dB) with every
-frame and at ``snr_rate_hz``. Headers pass through unchanged. Frames travel
+The model (``core/channel_models``: AWGN, i.i.d. or time-correlated Rayleigh,
+Rician, Gilbert-Elliott bursts) and the link conditions it reads are parameters;
+the node announces them as JSON on the latched ``link_channel``
+(std_msgs/String), so a policy knows which accuracy table to use. Models with
+memory advance by the wall time between frames. The mean link SNR follows a
+profile (constant, steps, sine, random walk, trajectory or a CSV trace) and is
+published on ``link_snr`` (std_msgs/Float32, dB) with every frame and at
+``snr_rate_hz``. Headers pass through unchanged. Frames travel
 with depth-1 queues (newest wins); frames skipped are counted. Received
 symbols leave in the symbol format the frame came in (float32, int8, int4).
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from sensor_msgs.msg import PointCloud2
-from std_msgs.msg import Float32
+from std_msgs.msg import Float32, String
 
-from ..core.numpy_channel import CHANNELS, propagate
+from ..core.channel_models import CHANNELS, LinkConditions, make_channel
+from ..core.numpy_channel import propagate
 from ..core.snr_profiles import PROFILES, SnrProfile
-from .base import NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
+from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
 from .msg_convert import MessageError
 from .process import run_node
 from .symbol_cloud import read_cloud, symbols_to_cloud
+
+PROFILE_PARAMS = ("snr_db", "step_times", "step_snrs", "low_db", "high_db", "period_s", "walk_step_db", "csv_path",
+                  "seed", "speed_mps", "distance_min_m", "distance_max_m", "snr_at_1m_db", "path_loss_exponent",
+                  "shadowing_db", "shadowing_distance_m")
+CONDITIONS = {  # LinkConditions field -> (description, lo, hi); frame_interval_s comes from the frames' timing
+    "speed_mps": ("robot speed (m/s): the Doppler of correlated_rayleigh and rician, the trajectory profile",
+                  0.0, 100.0),
+    "carrier_ghz": ("carrier frequency, for the Doppler (GHz)", 0.1, 100.0),
+    "doppler_hz": ("maximum Doppler (Hz); > 0 overrides speed_mps x carrier_ghz", 0.0, 10000.0),
+    "k_factor": ("rician: line-of-sight power / scattered power", 0.0, 1000.0),
+    "burst_loss": ("gilbert_elliott: long-run fraction of data blocks erased", 0.0, 0.95),
+    "burst_length": ("gilbert_elliott: mean burst length (blocks)", 1.0, 1000.0),
+    "block_symbols": ("gilbert_elliott: symbols per erased block", 1, 4096),
+}
 
 
 class ChannelNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_channel", **kwargs)
         self.param("channel", "awgn", "channel model", choices=CHANNELS)
+        defaults = LinkConditions()
+        for name, (text, lo, hi) in CONDITIONS.items():
+            self.param(name, getattr(defaults, name), text, lo=lo, hi=hi)
         self.param("profile", "constant", "SNR profile", choices=PROFILES)
         self.param("snr_db", 20.0, "constant profile SNR, and random-walk start (dB)", lo=-30.0, hi=60.0)
         self.param("step_times", [0.0, 20.0, 40.0], "steps profile: times (s) at which each SNR starts")
@@ -34,10 +59,20 @@ class ChannelNode(SemcomNode):
         self.param("walk_step_db", 1.0, "random walk step per second (dB)", lo=0.0, hi=20.0)
         self.param("csv_path", "", "csv profile: file of time_s,snr_db rows")
         self.param("seed", 0, "noise and random-walk seed", lo=0, hi=2**31 - 1)
+        self.param("distance_min_m", 3.0, "trajectory: closest distance to the access point (m)", lo=0.1, hi=1e5)
+        self.param("distance_max_m", 30.0, "trajectory: farthest distance to the access point (m)", lo=0.1, hi=1e5)
+        self.param("snr_at_1m_db", 40.0, "trajectory: mean SNR 1 m from the access point (dB)", lo=-30.0, hi=100.0)
+        self.param("path_loss_exponent", 3.0, "trajectory: log-distance path-loss exponent", lo=1.0, hi=6.0)
+        self.param("shadowing_db", 6.0, "trajectory: log-normal shadowing standard deviation (dB)", lo=0.0, hi=20.0)
+        self.param("shadowing_distance_m", 10.0, "trajectory: shadowing decorrelation distance (m)", lo=0.1, hi=1e4)
         self.param("snr_rate_hz", 2.0, "link_snr publish rate without traffic", lo=0.1, hi=100.0)
         self.profile = self.make_profile()
         self.rng = np.random.default_rng(self.p("seed"))
         self.t0 = wall()
+        self.last_frame = None
+        self.model = self.make_model()
+        self.channel_pub = self.create_publisher(String, "link_channel", LATCHED)
+        self.announce()
         self.snr_pub = self.create_publisher(Float32, "link_snr", RELIABLE)
         self.rx_pub = self.create_publisher(PointCloud2, "received_symbols", NEWEST_FRAME)
         self.gaps = SequenceGaps()
@@ -46,21 +81,32 @@ class ChannelNode(SemcomNode):
 
     def make_profile(self, **override) -> SnrProfile:
         get = lambda k: override.get(k, self.p(k))  # noqa: E731
-        return SnrProfile(get("profile"), get("snr_db"), list(get("step_times")), list(get("step_snrs")),
-                          get("low_db"), get("high_db"), get("period_s"), get("walk_step_db"), get("csv_path"),
-                          get("seed"))
+        return SnrProfile(**{k: (list(get(k)) if k in ("step_times", "step_snrs") else get(k)) for k in PROFILE_PARAMS},
+                          kind=get("profile"))
+
+    def make_model(self, **override):
+        get = lambda k: override.get(k, self.p(k))  # noqa: E731
+        return make_channel(get("channel"), LinkConditions(**{k: get(k) for k in CONDITIONS}))
+
+    def announce(self) -> None:
+        """The model and its conditions, latched: a policy started later still learns them."""
+        self.channel_pub.publish(String(data=json.dumps(self.model.describe())))
 
     def validate_parameter(self, name, value):
-        names = ("profile", "snr_db", "step_times", "step_snrs", "low_db", "high_db", "period_s",
-                 "walk_step_db", "csv_path", "seed")
-        if name in names:
-            try:
-                self.make_profile(**{**{k: v for k, v in self.incoming.items() if k in names}, name: value})
-            except (ValueError, TypeError) as exc:
-                return f"{name}={value!r}: {exc}"
+        pending = {**self.incoming, name: value}
+        try:
+            if name == "channel" or name in CONDITIONS:
+                self.make_model(**{k: v for k, v in pending.items() if k in CONDITIONS or k == "channel"})
+            if name == "profile" or name in PROFILE_PARAMS:
+                self.make_profile(**{k: v for k, v in pending.items() if k == "profile" or k in PROFILE_PARAMS})
+        except (ValueError, TypeError) as exc:
+            return f"{name}={value!r}: {exc}"
         return None
 
     def on_parameters_changed(self, names):
+        if names & ({"channel"} | set(CONDITIONS)):
+            self.model = self.make_model()
+            self.announce()
         self.profile = self.make_profile()
         if "seed" in names:
             self.rng = np.random.default_rng(self.p("seed"))
@@ -83,15 +129,19 @@ class ChannelNode(SemcomNode):
         except MessageError as exc:
             self.count_error("bad_frames", f"channel_symbols dropped: {exc}")
             return
-        snr = self.current_snr()
-        y, _ = propagate(symbols.reshape(-1), self.p("channel"), snr, self.rng)
+        snr, now = self.current_snr(), wall()
+        dt = None if self.last_frame is None else now - self.last_frame
+        self.last_frame = now
+        out = propagate(symbols.reshape(-1), self.model, snr, self.rng, dt=dt, pilots=int((sizes == 0).sum()) * m)
+        self.counters["symbols_erased"] += out.erased
         # what arrives travels on in the format it came in (a quantized frame is quantized again after the noise)
-        self.rx_pub.publish(symbols_to_cloud(y, sizes, m, header=msg.header, config=config, fmt=fmt))
+        self.rx_pub.publish(symbols_to_cloud(out.y, sizes, m, header=msg.header, config=config, fmt=fmt))
         self.publish_snr(snr)
         self.counters["frames_out"] += 1
 
     def diagnostic_values(self):
-        return {"link_snr_db": round(self.current_snr(), 2), "channel": self.p("channel")}
+        return {"link_snr_db": round(self.current_snr(), 2), "channel": self.p("channel"),
+                "doppler_hz": round(self.model.conditions.max_doppler_hz, 2)}
 
 
 def main(args=None) -> None:
