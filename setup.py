@@ -31,6 +31,7 @@ setup(
             "semcom-demo = semcom_ros.tools.demo:main",
             "semcom-train-default = semcom_ros.tools.train_default:main",
             "semcom-train-jscc = semcom_ros.tools.train_jscc:main",
+            "semcom-channel-tables = semcom_ros.tools.channel_tables:main",
             "image_source = semcom_ros.nodes.start:image_source",
             "camera_node = semcom_ros.nodes.start:camera",
             "channel_node = semcom_ros.nodes.start:channel",

@@ -23,6 +23,8 @@ from pathlib import Path
 import yaml
 
 from .bundle_manifest import FORMAT_VERSION, BundleError, validate_manifest
+from .channel_models import CHANNELS
+from .front_file import table_problems
 
 __all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "copy_bundle", "load_bundle", "new_bundle",
            "validate_manifest"]
@@ -247,12 +249,14 @@ class Bundle:
                 problems.append(f"JSCC rate {rate}: {exc}")
         for rate in self.front_rates:
             try:
-                self.rate_front(rate, depth, tokens)
+                problems += [f"front rate {rate}: {p}" for p in table_problems(self.rate_front(rate, depth, tokens),
+                                                                                CHANNELS)]
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"front rate {rate}: {exc}")
         if self.has_joint_front:
             try:
                 joint = self.joint_front(depth, tokens)
+                problems += [f"joint front: {p}" for p in table_problems(joint, CHANNELS)]
                 missing = sorted(set(joint.rates) - set(self.rates))
                 if missing:
                     problems.append(f"joint front: configurations at rates {missing} but no JSCC code for them")

@@ -37,6 +37,7 @@ def register_channel(name: str):
 @dataclass
 class LinkConditions:
     """What a robotics user knows about the link; each model reads the fields it needs."""
+
     speed_mps: float = 1.0          # robot speed
     carrier_ghz: float = 2.4        # carrier frequency
     doppler_hz: float = 0.0         # > 0: use this maximum Doppler instead of speed x carrier
@@ -79,6 +80,7 @@ def complex_gaussian(rng: np.random.Generator, n: int) -> np.ndarray:
 
 class ChannelModel:
     """AWGN's gains (all 1) and no erasures; subclasses override what they change."""
+
     name = ""
     uses = ()                       # the LinkConditions fields this model reads
 
@@ -121,6 +123,7 @@ class CorrelatedRayleigh(ChannelModel):
 
     Matches the lag-one correlation of the Jakes spectrum exactly (METHOD §7).
     """
+
     uses = ("speed_mps", "carrier_ghz", "doppler_hz", "frame_interval_s")
 
     def reset(self):
@@ -146,6 +149,7 @@ class CorrelatedRayleigh(ChannelModel):
 @register_channel("rician")
 class Rician(CorrelatedRayleigh):
     """Line of sight plus time-correlated scattering: h = sqrt(K/(K+1))·e^{jθ} + sqrt(1/(K+1))·g_t, E|h|² = 1."""
+
     uses = CorrelatedRayleigh.uses + ("k_factor",)
 
     def reset(self):
@@ -167,6 +171,7 @@ class GilbertElliott(ChannelModel):
     r = 1/burst_length (bad -> good), p = r·loss/(1-loss) (good -> bad), so the
     stationary loss is p/(p+r) = loss; the chain runs on across frames.
     """
+
     uses = ("burst_loss", "burst_length", "block_symbols")
 
     def reset(self):

@@ -9,7 +9,7 @@ hand-edited file fails loudly at start-up instead of mid-mission.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +34,7 @@ class Configuration:
     img_per_s: float
     latency_ms: float = 0.0     # edge time per frame measured by the optimiser (0: not measured)
     rate: int = 0               # JSCC complex symbols per token this configuration sends
+    accuracy_by_channel: dict[str, dict[float, float]] = field(default_factory=dict)  # other channels' tables
 
     def accuracy_at(self, snr_db: float) -> float:
         """Expected accuracy at ``snr_db``: linear between the grid's SNRs, flat beyond its ends.
@@ -60,6 +61,28 @@ class Front:
     operating_points: dict[str, str | None]
     raw: dict
     default_rate: int | None = None     # the rate a plain schedule name (p06) means in a joint front
+
+    @property
+    def channel(self) -> str:
+        """The channel ``accuracy_by_snr`` was measured on."""
+        return str(self.raw.get("channel", "awgn"))
+
+    @property
+    def channels(self) -> list[str]:
+        """Every channel this front has an accuracy table for, its own first."""
+        extra = set().union(*(c.accuracy_by_channel for c in self.configurations)) - {self.channel}
+        return [self.channel] + sorted(extra)
+
+    def on_channel(self, name: str) -> "Front":
+        """This front with ``name``'s accuracy tables in ``accuracy_by_snr``, the tables every policy reads."""
+        if name == self.channel:
+            return self
+        missing = [c.name for c in self.configurations if name not in c.accuracy_by_channel]
+        if missing:
+            raise KeyError(f"no accuracy table for channel {name!r} (this front has {', '.join(self.channels)}; "
+                           f"semcom-channel-tables adds more)")
+        confs = [replace(c, accuracy_by_snr=c.accuracy_by_channel[name]) for c in self.configurations]
+        return replace(self, configurations=confs, raw={**self.raw, "channel": name})
 
     @property
     def rates(self) -> list[int]:
@@ -93,6 +116,24 @@ class Front:
         return f"{'/'.join(points)} ({conf})" if points else conf
 
 
+def table_problems(front: Front, known_channels) -> list[str]:
+    """What is wrong with a front's per-channel accuracy tables: gaps a policy would fall through."""
+    problems = []
+    grid = sorted(float(s) for s in front.raw.get("snr_grid") or [])
+    for ch in front.channels[1:]:
+        if ch not in known_channels:
+            problems.append(f"accuracy table for unknown channel {ch!r} (known: {', '.join(known_channels)})")
+        lacking = [c.name for c in front.configurations if ch not in c.accuracy_by_channel]
+        if lacking:
+            problems.append(f"channel {ch}: no accuracy table for {', '.join(lacking[:5])}"
+                            f"{' ...' if len(lacking) > 5 else ''}")
+        off_grid = [c.name for c in front.configurations
+                    if ch in c.accuracy_by_channel and grid and sorted(c.accuracy_by_channel[ch]) != grid]
+        if off_grid:
+            problems.append(f"channel {ch}: tables of {', '.join(off_grid[:5])} are not on the snr_grid {grid}")
+    return problems
+
+
 def _number(where: str, value, lo: float = -math.inf, hi: float = math.inf) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise FrontFileError(f"{where}: expected a finite number, got {value!r}")
@@ -105,6 +146,21 @@ def _vector(where: str, value, depth: int, lo: float, hi: float) -> list[float]:
     if not isinstance(value, list) or len(value) != depth:
         raise FrontFileError(f"{where}: expected a list of {depth} numbers, got {value!r}")
     return [_number(f"{where}[{i}]", v, lo, hi) for i, v in enumerate(value)]
+
+
+def _table(where: str, table) -> dict[float, float]:
+    """An accuracy table SNR (dB) -> accuracy, checked."""
+    table = table or {}
+    if not isinstance(table, dict):
+        raise FrontFileError(f"{where}: expected a mapping SNR -> accuracy")
+    parsed = {}
+    for k, v in table.items():
+        try:
+            snr = float(k)
+        except (TypeError, ValueError):
+            raise FrontFileError(f"{where}: key {k!r} is not an SNR in dB") from None
+        parsed[_number(f"{where} key", snr)] = _number(f"{where}[{k}]", v, 0, 1)
+    return parsed
 
 
 def parse_front(data, source: str = "<front>") -> Front:
@@ -140,17 +196,11 @@ def parse_front(data, source: str = "<front>") -> Front:
             raise FrontFileError(f"{where} ({name}): give exactly one of 'ratios' or 'thresholds'")
         ratios = _vector(f"{where}.ratios", c["ratios"], depth, 0.0, 1.0) if has_r else None
         thresholds = _vector(f"{where}.thresholds", c["thresholds"], depth, -1.0, 1.0) if has_t else None
-        by_snr = c.get("accuracy_by_snr") or {}
-        if not isinstance(by_snr, dict):
-            raise FrontFileError(f"{where}.accuracy_by_snr: expected a mapping SNR -> accuracy")
-        parsed = {}
-        for k, v in by_snr.items():
-            try:
-                snr = float(k)
-            except (TypeError, ValueError):
-                raise FrontFileError(f"{where}.accuracy_by_snr: key {k!r} is not an SNR in dB") from None
-            parsed[_number(f"{where}.accuracy_by_snr key", snr)] = _number(f"{where}.accuracy_by_snr[{k}]", v, 0, 1)
-        by_snr = parsed
+        by_snr = _table(f"{where}.accuracy_by_snr", c.get("accuracy_by_snr"))
+        by_channel = c.get("accuracy_by_channel") or {}
+        if not isinstance(by_channel, dict):
+            raise FrontFileError(f"{where}.accuracy_by_channel: expected a mapping channel -> (SNR -> accuracy)")
+        by_channel = {str(k): _table(f"{where}.accuracy_by_channel.{k}", v) for k, v in by_channel.items()}
         conf_rate = rate if rate is not None else int(_number(f"{where}.rate", c.get("rate"), 1, 10000))
         if conf_rate not in rates or (rate is not None and c.get("rate", rate) != rate):
             raise FrontFileError(f"{where}.rate: {c.get('rate')!r} is not one of this front's rates {sorted(rates)}")
@@ -160,7 +210,7 @@ def parse_front(data, source: str = "<front>") -> Front:
             _number(f"{where}.gmacs", c.get("gmacs"), 0.0),
             _number(f"{where}.channel_uses", c.get("channel_uses"), 0.0),
             _number(f"{where}.img_per_s", c.get("img_per_s", 0.0), 0.0),
-            _number(f"{where}.latency_ms", c.get("latency_ms", 0.0), 0.0), conf_rate))
+            _number(f"{where}.latency_ms", c.get("latency_ms", 0.0), 0.0), conf_rate, by_channel))
     ops = data["operating_points"]
     if not isinstance(ops, dict):
         raise FrontFileError(f"{source}: operating_points must be a mapping")

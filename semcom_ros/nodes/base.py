@@ -233,11 +233,17 @@ class SemcomNode(Node):
         """What keeps the node from doing its job (ERROR on /diagnostics), or ''."""
         return ""
 
+    def standing_warning(self) -> str:
+        """A lasting condition the user should fix (WARN on /diagnostics until it is gone), or ''."""
+        return ""
+
     def publish_diagnostics(self) -> None:
         status = DiagnosticStatus(name=f"{self.get_name()}", hardware_id=self.get_fully_qualified_name())
         # WARN while trouble is recent; the counters keep the whole history
         recent = [self._last_errors[k] for k, t in self._error_times.items()
                   if time.monotonic() - t <= self.WARN_WINDOW_S]
+        standing = self.standing_warning()
+        recent += [standing] if standing else []
         status.level = DiagnosticStatus.WARN if recent else DiagnosticStatus.OK
         status.message = "; ".join(recent) if recent else "ok"
         problem = self.problem()

@@ -26,7 +26,7 @@ from .process import run_node
 from .robots import count_robot_error, robot_names, scoped
 from .symbol_cloud import data_symbols
 
-FLEET_PARAMS = ("mode", "rates", "budget", "weights", "v", "min_dwell_s", "default_rate_hz")
+FLEET_PARAMS = ("channel", "mode", "rates", "budget", "weights", "v", "min_dwell_s", "default_rate_hz")
 
 
 class FleetPolicyNode(PolicyHost):
@@ -52,6 +52,7 @@ class FleetPolicyNode(PolicyHost):
         if self.robots == [""]:
             raise ValueError("robots: a fleet policy needs robot namespaces, e.g. [r1, r2, r3]")
         self.front = node_front(self, load_bundle(self.p("bundle")))
+        self.declare_channel([scoped(r, "link_channel") for r in self.robots])
         self.policy = self.build()
         self.snr = {r: math.nan for r in self.robots}
         self.active = {r: "" for r in self.robots}
@@ -67,7 +68,7 @@ class FleetPolicyNode(PolicyHost):
 
     def build(self, **override):
         get = lambda k: override.get(k, self.p(k))  # noqa: E731
-        configs = configurations_at(self.front, get("rates"))
+        configs = configurations_at(self.tables(get("channel")), get("rates"))
         weights = list(get("weights"))
         weights = weights * len(self.robots) if len(weights) == 1 else weights
         return make_fleet_policy(get("mode"), self.robots, configs, budget=get("budget"), weights=weights,
@@ -105,7 +106,7 @@ class FleetPolicyNode(PolicyHost):
                                     f"(SNR {self.snr[robot]:.1f} dB)")
 
     def diagnostic_values(self):
-        out = {"mode": self.p("mode"), **self.policy.state()}
+        out = {"mode": self.p("mode"), "accuracy_tables": self.channel_in_use(), **self.policy.state()}
         for r in self.robots:
             out[scoped(r, "link_snr_db")] = self.snr[r]
             out[scoped(r, "configuration")] = self.front.label(self.active[r]) if self.active[r] else ""

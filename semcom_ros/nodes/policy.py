@@ -5,7 +5,8 @@ Listens to ``link_snr`` (std_msgs/Float32, dB; remap it to the server's
 frames the camera actually sent: budgeted policies charge each one and decide
 again), and publishes the chosen configuration on ``active_configuration``
 (std_msgs/String, transient local, so late joiners get the current choice).
-Mode and tuning are parameters and can be changed at run time; the Lyapunov
+Predicted accuracy comes from the table of the channel the link is on
+(``link_channel``, see ``policy_host``). Mode and tuning are parameters and can be changed at run time; the Lyapunov
 queue and the running mean of channel uses per frame are on ``/diagnostics``.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .policy_host import PolicyHost
 from .process import run_node
 from .symbol_cloud import data_symbols
 
-POLICY_PARAMS = ("mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
+POLICY_PARAMS = ("channel", "mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
                  "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "cost")
 
 
@@ -53,6 +54,7 @@ class PolicyNode(PolicyHost):
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
         declare_bundle_params(self)
         self.front = node_front(self, load_bundle(self.p("bundle")))
+        self.declare_channel(["link_channel"])
         self.policy = self.build()
         self.active = ""
         self.last_snr = math.nan
@@ -69,7 +71,8 @@ class PolicyNode(PolicyHost):
             raise ValueError(f"table_snr_db has {len(snrs)} entries, table_configurations {len(confs)}")
         if not all(math.isfinite(s) for s in snrs):
             raise ValueError("table_snr_db must be finite")
-        return make_policy(self.front, get("mode"), rates=list(get("rates")), table=list(zip(snrs, confs)),
+        return make_policy(self.tables(get("channel")), get("mode"), rates=list(get("rates")),
+                           table=list(zip(snrs, confs)),
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
                            gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap"),
                            accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"), cost=get("cost"))
@@ -104,7 +107,8 @@ class PolicyNode(PolicyHost):
             self.get_logger().info(f"configuration -> {self.front.label(name)} (SNR {self.last_snr:.1f} dB)")
 
     def diagnostic_values(self):
-        return {"mode": self.p("mode"), "configuration": self.front.label(self.active) if self.active else "",
+        return {"mode": self.p("mode"), "accuracy_tables": self.channel_in_use(),
+                "configuration": self.front.label(self.active) if self.active else "",
                 "link_snr_db": self.last_snr, **self.policy.state()}
 
 

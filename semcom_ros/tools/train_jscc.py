@@ -3,8 +3,10 @@
     semcom-train-jscc --bundle my_bundle --images my_images/ --rates 2,4,8 --steps 2000
 
 Each step draws a batch of training images, a random merge schedule (so the
-code sees merged tokens too) and a per-image SNR uniform over the SNR range
-on AWGN; one ViT pass feeds every rate. Loss: cross-entropy of the server's
+code sees merged tokens too), a per-image SNR uniform over the SNR range and
+a channel: AWGN with known CSI by default, or with ``--channels`` one of a
+mixture per step, each with pilot CSI as the ROS link runs it (the decoder is
+told the pilot estimate of the frame's SNR); one ViT pass feeds every rate. Loss: cross-entropy of the server's
 classification plus token reconstruction error. The codes, their split point
 and SNR range go into the bundle; the card records the run.
 """
@@ -20,6 +22,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ..core.bundle import BundleError, card_entry
+from ..core.channel_models import CHANNELS
+from ..core.channel_tables import PILOT_RECORDS
 from ..core.channels import Channel
 from ..core.jscc import JSCC, SNR_RANGE_DB
 from ..core.link import SemanticLink
@@ -52,13 +56,15 @@ def edge_tokens(link: SemanticLink, x: torch.Tensor, batch: int) -> torch.Tensor
 
 def train(link: SemanticLink, x: torch.Tensor, y: torch.Tensor, rates: list[int], steps: int, batch: int,
           lr: float = 2e-3, recon_weight: float = 0.1, snr_db: tuple[float, float] = SNR_RANGE_DB,
-          seed: int = 0) -> dict[int, JSCC]:
-    """One JSCC pair per rate, trained together on the frozen link."""
+          seed: int = 0, channels: tuple[str, ...] = ("awgn",)) -> dict[int, JSCC]:
+    """One JSCC pair per rate, trained together on the frozen link, on AWGN or a mixture of ``channels``."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     for p in link.model.parameters():
         p.requires_grad_(False)
-    channel = Channel("awgn")
+    mixture = {m: [Channel(c, csi="pilot", n_pilots=PILOT_RECORDS * m) for c in channels] for m in rates}
+    if tuple(channels) == ("awgn",):
+        mixture = {m: [Channel("awgn")] for m in rates}
     dim = link.model.embed_dim
     codes = {m: JSCC(dim, m, snr_range_db=snr_db).to(link.device) for m in rates}
     sample = edge_tokens(link, x[:min(len(x), 512)], batch)
@@ -74,9 +80,11 @@ def train(link: SemanticLink, x: torch.Tensor, y: torch.Tensor, rates: list[int]
         frame = link.edge(x[idx].to(link.device))
         snr = lo + (hi - lo) * torch.rand(len(idx), generator=gen)
         losses = {}
+        pick = int(torch.randint(0, len(channels), (1,), generator=gen)) if len(channels) > 1 else 0
         for m, code in codes.items():
             z = code.encode(frame.tokens)
-            decoded = code.decode(channel.transmit(z.cpu(), snr, gen).symbols.to(link.device), snr.to(link.device))
+            rx = mixture[m][pick].transmit(z.cpu(), snr, gen)
+            decoded = code.decode(rx.symbols.to(link.device), rx.decoder_snr_db.to(link.device))
             logits = link.server(decoded, frame.sizes)
             recon = F.mse_loss((decoded - code.mean) / code.std, (frame.tokens - code.mean) / code.std)
             loss = F.cross_entropy(logits, y[idx].to(link.device)) + recon_weight * recon
@@ -103,10 +111,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--recon-weight", type=float, default=0.1)
+    ap.add_argument("--channels", default="awgn",
+                    help=f"training channel, or a comma-separated mixture (one per step), of {', '.join(CHANNELS)}")
     ap.add_argument("--seed", type=int, default=0)
     add_runtime_args(ap)
     args = parse_args(ap, argv)
     try:
+        channels = tuple(c.strip() for c in args.channels.split(",") if c.strip())
+        if not channels or set(channels) - set(CHANNELS):
+            raise ValueError(f"--channels: some of {', '.join(CHANNELS)}, got {args.channels!r}")
         rates = sorted({int(r) for r in args.rates.split(",")})
         if not rates or min(rates) < 1:
             raise ValueError(f"--rates: positive integers, got {args.rates!r}")
@@ -120,12 +133,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     x, y = link.preprocess(list(data.images)).cpu(), torch.as_tensor(data.labels)
     t0 = time.time()
-    codes = train(link, x, y, rates, args.steps, args.batch, args.lr, args.recon_weight, args.snr_range, args.seed)
+    codes = train(link, x, y, rates, args.steps, args.batch, args.lr, args.recon_weight, args.snr_range, args.seed,
+                  channels)
     seconds = round(time.time() - t0)
     for m, code in codes.items():
         bundle.save_jscc(m, code.cpu(), split)
     bundle.add_card(card_entry("jscc", rates=rates, split=split, snr_range_db=list(args.snr_range), data=args.images,
-                               images=len(y), steps=args.steps, batch=args.batch, seconds=seconds))
+                               images=len(y), channels=list(channels), steps=args.steps, batch=args.batch,
+                               seconds=seconds))
     bundle.save()
     print(json.dumps({"bundle": str(bundle.path), "rates": rates, "split": split, "seconds": seconds}))
     return 0
