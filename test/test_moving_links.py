@@ -1,0 +1,159 @@
+"""The moving robot's channels through the nodes as OS processes, at 640x480, switched at run time.
+
+camera, channel, server and policy run as processes; a camera-driver process
+sends 640x480 frames at 10 Hz. This process watches what the channel node
+announces (``link_channel``), what it sends on (``received_symbols``), the
+server's pilot estimate of each frame's SNR (``estimated_snr``) and
+``/diagnostics``, and changes the channel model as ``ros2 param set`` would.
+"""
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+from rclpy.parameter_client import AsyncParameterClient
+from sensor_msgs.msg import PointCloud2
+from std_msgs.msg import Float32, String
+
+from semcom_ros.nodes import system as wiring
+from semcom_ros.nodes.base import LATCHED, NEWEST_FRAME, RELIABLE
+from semcom_ros.nodes.symbol_cloud import read_cloud
+
+DRIVER = Path(__file__).parent / "camera_driver.py"
+NODES = {"semcom_camera": {"viz_rate_hz": 0.0, "compile_configurations": ["S1"]},
+         "semcom_channel": {"snr_db": 20.0, "channel": "correlated_rayleigh", "doppler_hz": 0.5},
+         "semcom_server": {},
+         "semcom_policy": {"mode": "max_accuracy_under_cap", "gmacs_cap": 10.0}}
+
+
+class LinkWatcher(Node):
+    def __init__(self):
+        super().__init__("link_watcher")
+        self.announced, self.snr, self.frames, self.status, self.level = [], [], [], {}, {}
+        self.create_subscription(String, "link_channel", lambda m: self.announced.append(json.loads(m.data)), LATCHED)
+        self.create_subscription(Float32, "estimated_snr", lambda m: self.snr.append(m.data), RELIABLE)
+        self.create_subscription(PointCloud2, "received_symbols", self.on_frame, NEWEST_FRAME)
+        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, RELIABLE)
+
+    def on_frame(self, msg):
+        _, symbols, sizes, m, _ = read_cloud(msg)
+        pilots = int((sizes == 0).sum()) * m
+        data = symbols.reshape(-1)[pilots:][: int((sizes > 0).sum()) * m]
+        self.frames.append((float(np.mean(symbols.reshape(-1)[:pilots] == 0)), float(np.mean(data == 0))))
+
+    def on_diag(self, msg):
+        for s in msg.status:
+            self.status[s.name] = {kv.key: kv.value for kv in s.values}
+            self.level[s.name] = (s.level, s.message)
+
+
+@pytest.fixture(scope="module")
+def link():
+    procs = wiring.spawn(NODES, names=tuple(NODES), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    rclpy.init()
+    watcher = LinkWatcher()
+    executor = SingleThreadedExecutor()
+    executor.add_node(watcher)
+    clients = {n: AsyncParameterClient(watcher, n) for n in ("semcom_channel", "semcom_policy")}
+    driver = None
+
+    def spin_until(cond, timeout):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and not cond():
+            executor.spin_once(timeout_sec=0.05)
+        return cond()
+
+    def dead():
+        return {n: p.stderr.read().decode()[-2000:] for n, p in procs.items() if p.poll() is not None}
+
+    def set_params(node, **values):
+        assert clients[node].wait_for_services(30)
+        future = clients[node].set_parameters([Parameter(k, value=v) for k, v in values.items()])
+        executor.spin_until_future_complete(future, timeout_sec=30)
+        assert future.done() and all(r.successful for r in future.result().results), future.result()
+
+    def collect(seconds):
+        """Estimated SNRs and (pilot, data) zero fractions of the frames that arrive over ``seconds``."""
+        watcher.snr.clear()
+        watcher.frames.clear()
+        spin_until(lambda: False, seconds)
+        return np.array(watcher.snr), np.array(watcher.frames)
+
+    try:
+        assert spin_until(lambda: set(NODES) <= set(watcher.status) or dead(), 180) and not dead(), dead()
+        driver = subprocess.Popen([sys.executable, str(DRIVER), "--frames", "100000", "--rate", "10", "--size",
+                                   "640x480"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert spin_until(lambda: len(watcher.snr) >= 20 or driver.poll() is not None, 120), \
+            driver.stderr.read().decode()[-2000:] if driver.poll() is not None else dead()
+        yield type("Link", (), {"watcher": watcher, "set": staticmethod(set_params), "collect": staticmethod(collect),
+                                "spin_until": staticmethod(spin_until), "dead": staticmethod(dead)})
+    finally:
+        if driver is not None:
+            driver.terminate()
+            driver.wait(timeout=30)
+        for p in procs.values():
+            p.send_signal(2)
+        codes = {n: p.wait(timeout=30) for n, p in procs.items()}
+        executor.shutdown()
+        watcher.destroy_node()
+        rclpy.shutdown()
+    assert codes == {n: 0 for n in NODES}, codes      # clean shutdown on Ctrl-C
+
+
+def lag_one(x):
+    return float(np.corrcoef(x[:-1], x[1:])[0, 1])
+
+
+def test_fading_memory_follows_the_doppler(link):
+    """Slow Doppler: the frame SNR fades deeply and the next frame's is like the last; fast: it is not."""
+    assert link.watcher.announced[-1]["channel"] == "correlated_rayleigh"
+    slow, _ = link.collect(12.0)
+    assert len(slow) >= 60 and slow.std() > 2.5 and lag_one(slow) > 0.6, (len(slow), slow.std(), lag_one(slow))
+    link.set("semcom_channel", doppler_hz=80.0)          # J0(2π·80·0.1) ≈ 0.05: frames independent
+    assert link.spin_until(lambda: link.watcher.announced[-1]["doppler_hz"] == 80.0, 10)
+    fast, _ = link.collect(12.0)
+    # Rayleigh: 10·log10|h|² has a 5.6 dB spread; the 16-pilot estimate adds about 1.6 dB of its own
+    assert len(fast) >= 60 and fast.std() > 4.0 and lag_one(fast) < 0.35, (len(fast), fast.std(), lag_one(fast))
+    assert link.watcher.status["semcom_channel"]["channel"] == "correlated_rayleigh"
+
+
+def test_line_of_sight_steadies_the_link(link):
+    link.set("semcom_channel", channel="rician", k_factor=20.0, doppler_hz=20.0)
+    assert link.spin_until(lambda: link.watcher.announced[-1]["channel"] == "rician", 10)
+    assert link.watcher.announced[-1]["k_factor"] == 20.0
+    snr, _ = link.collect(8.0)
+    # K = 20: about 1.3 dB of fading on top of the estimate's 1.6 dB, against Rayleigh's 5.6
+    assert len(snr) >= 40 and snr.std() < 3.0 and abs(np.median(snr) - 20.0) < 2.0, (snr.std(), np.median(snr))
+
+
+def test_bursts_erase_data_blocks_never_pilots_and_frames_keep_coming(link):
+    link.set("semcom_channel", channel="gilbert_elliott", burst_loss=0.3, burst_length=4.0)
+    assert link.spin_until(lambda: link.watcher.announced[-1]["channel"] == "gilbert_elliott", 10)
+    snr, frames = link.collect(10.0)
+    assert len(frames) >= 50 and (frames[:, 0] == 0).all()             # pilots always arrive
+    assert frames[:, 1].mean() == pytest.approx(0.3, abs=0.08)          # the erased share of data symbols
+    assert abs(np.median(snr) - 20.0) < 2.0                              # no fading on this model
+    link.spin_until(lambda: False, 1.5)
+    assert int(link.watcher.status["semcom_channel"]["symbols_erased"]) > 0
+    assert int(link.watcher.status["semcom_server"].get("frames_out", 1)) > 0 and not link.dead()
+
+
+def test_policy_follows_the_announced_channel_and_warns_on_a_mismatch(link):
+    link.set("semcom_channel", channel="rayleigh")
+    assert link.spin_until(lambda: link.watcher.status.get("semcom_policy", {}).get("accuracy_tables") == "rayleigh",
+                           10), link.watcher.status.get("semcom_policy")
+    link.set("semcom_policy", channel="awgn")                           # told otherwise by hand
+    assert link.spin_until(lambda: link.watcher.level["semcom_policy"][0] == DiagnosticStatus.WARN, 10)
+    assert "announces rayleigh" in link.watcher.level["semcom_policy"][1]
+    assert link.watcher.status["semcom_policy"]["accuracy_tables"] == "awgn"
+    link.set("semcom_policy", channel="")
+    assert link.spin_until(lambda: link.watcher.level["semcom_policy"][0] == DiagnosticStatus.OK, 15), \
+        link.watcher.level["semcom_policy"]
