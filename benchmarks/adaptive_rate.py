@@ -1,18 +1,25 @@
 """Adaptive compression under a channel budget: fixed configurations vs Lyapunov over one rate vs the joint set.
 
-    python benchmarks/adaptive_rate.py [--minutes 3] [--budget-share 0.4] [--v 20] [--seed 0]
+    python benchmarks/adaptive_rate.py [--channel correlated_rayleigh --speed 2] [--budget-share 0.4]
+    python benchmarks/adaptive_rate.py --sweep [--channel ...]      # budget shares 0.2..0.6 x seeds 0..9
 
 The embedded set's held-out images (those no front search saw) stream through the
 core (no ROS) at 10 frames/s along one
-seeded random-walk SNR trace over -10...25 dB (the channel emulator's
-``random_walk`` profile). Budget: ``--budget-share`` of the unmerged rate-4
+seeded random-walk mean-SNR trace over -10...25 dB (the channel emulator's
+``random_walk`` profile) on ``--channel`` (a registered model; fading with pilot
+CSI, at ``--speed`` m/s on ``--carrier`` GHz for the time-correlated ones); the
+policies read the front's accuracy table for that channel and the mean SNR.
+Budget: ``--budget-share`` of the unmerged rate-4
 channel uses per frame. Every configuration of the bundle's joint front is run on
 every frame once (common random numbers: each policy that picks configuration c at
 frame t gets the same outcome), then each policy streams the trace, choosing per
 frame and charging the channel uses of the frame it sent. Compared in one run:
 every fixed configuration within the budget (best kept), ``lyapunov`` over rate 4
 only, ``lyapunov`` over every rate, and ``snr_table`` (config/semcom.yaml's table).
-Writes benchmarks/results/adaptive_rate.json and adaptive_rate.png.
+Lyapunov runs with ``--slack-frames`` (the policy's budget_slack_frames: the mean
+over T frames stays within budget·(1 + slack/T)). Writes
+benchmarks/results/adaptive_rate[_CHANNEL].json and .png; ``--sweep`` writes
+adaptive_sweep[_CHANNEL].json.
 """
 from __future__ import annotations
 
@@ -25,39 +32,19 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
+
+from moving_links import Trace, held_out, outcomes
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channels import Channel
+from semcom_ros.core.channel_models import CHANNELS
 from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.merging_vit import MergeSchedule
 from semcom_ros.core.policies import make_policy
 from semcom_ros.core.snr_profiles import SnrProfile
 
 RESULTS = Path(__file__).parent / "results"
+SLACK_FRAMES = 30.0       # the policy node's default budget_slack_frames: 3 s of budget at 10 frames/s
 TABLE = [(-100.0, "S1"), (8.0, "S2"), (16.0, "S3")]       # config/semcom.yaml's snr_table
-
-
-@torch.no_grad()
-def outcomes(link, front, x, y, snr, seed: int) -> dict[str, dict]:
-    """Per configuration and frame: classified correctly?, channel uses, GMACs."""
-    out, channel = {}, Channel("awgn")
-    for conf in tqdm(front.configurations, desc="configurations"):
-        link.rate = conf.rate
-        link.schedule = MergeSchedule.of(conf)
-        gen = torch.Generator().manual_seed(seed)
-        batch = 1 if conf.thresholds is not None else 250
-        correct, uses, macs = [], [], []
-        for i in range(0, len(y), batch):
-            frame = link.edge(x[i:i + batch])
-            rx = channel.transmit(frame.symbols, torch.as_tensor(snr[i:i + batch]), gen)
-            pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1)
-            counts = frame.tokens_per_layer + list(link.model.merge_state.tokens_per_layer)
-            correct += (pred == y[i:i + batch]).tolist()
-            uses += [frame.channel_uses] * len(pred)
-            macs += [link.gmacs(counts)] * len(pred)
-        out[conf.name] = {"correct": np.array(correct), "uses": np.array(uses, float), "gmacs": np.array(macs)}
-    return out
 
 
 def stream(policy, front, table: dict, snr: np.ndarray, hz: float) -> dict:
@@ -83,69 +70,138 @@ def summarise(names: list[str], table: dict, front) -> dict:
             "choices": names}
 
 
-def main() -> None:
+def arguments() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default="default")
+    ap.add_argument("--channel", default="awgn", choices=CHANNELS)
+    ap.add_argument("--speed", type=float, default=2.0, help="m/s, for the Doppler of time-correlated models")
+    ap.add_argument("--carrier", type=float, default=2.4, help="GHz")
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--hz", type=float, default=10.0)
     ap.add_argument("--budget-share", type=float, default=0.4)
     ap.add_argument("--v", type=float, default=20.0)
+    ap.add_argument("--slack-frames", type=float, default=SLACK_FRAMES, help="lyapunov's budget_slack_frames")
     ap.add_argument("--walk-step-db", type=float, default=3.0, help="random walk: SNR step per second")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sweep", action="store_true", help="budget shares 0.2..0.6 x seeds 0..9 instead of one run")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=RESULTS / "adaptive_rate.json")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def cell_table(args, bundle, link, front, seed: int):
+    """Held-out frames, the mean-SNR trace and every configuration's outcome on them, for one seed."""
+    n = int(args.minutes * 60 * args.hz)
+    # only images no front search saw: the fronts' configurations were selected for their accuracy on the
+    # search images, which would flatter a fixed configuration picked afterwards on the same images
+    x, y, searched = held_out(bundle, link, n, seed)
+    profile = SnrProfile("random_walk", snr_db=7.5, low_db=-10.0, high_db=25.0, walk_step_db=args.walk_step_db,
+                         seed=seed)
+    snr = np.array([profile.at(t / args.hz) for t in range(n)], dtype=np.float32)
+    trace = Trace.draw(args.channel, snr, args.hz, seed + 1000, speed_mps=args.speed, carrier_ghz=args.carrier)
+    table = outcomes(link, front, x, y, {0: trace}, seed)[0]
+    return table, snr, trace, searched
+
+
+def compare(args, front, tables_front, table, snr, budget: float) -> tuple[list[dict], dict | None]:
+    """Fixed configurations within the budget, Lyapunov at rate 4 and joint, the SNR table: one trace."""
+    n = len(snr)
+    results = []
+    fixed = [c for c in front.configurations if float(np.mean(table[c.name]["uses"])) <= budget]
+    for c in fixed:
+        results.append({"policy": f"fixed {front.label(c.name)}", **summarise([c.name] * n, table, front)})
+    best_fixed = max(results, key=lambda r: r["accuracy"]) if results else None
+    lyap = {"budget": budget, "v": args.v, "budget_slack_frames": args.slack_frames}
+    for label, mode, rates, extra in (("lyapunov rate 4", "lyapunov", [4], lyap),
+                                      ("lyapunov joint", "lyapunov", [], lyap),
+                                      ("snr_table", "snr_table", [], {"table": TABLE, "hysteresis_db": 1.0})):
+        policy = make_policy(tables_front, mode, rates=rates, **extra)
+        results.append({"policy": label, **stream(policy, front, table, snr, args.hz), **policy.state()})
+    for r in results:
+        r["budget"] = round(budget, 2)
+    return results, best_fixed
+
+
+def channel_front(front, channel: str):
+    if channel in front.channels:
+        return front.on_channel(channel)
+    print(f"warning: the front has no accuracy table for {channel}; policies predict with {front.channel}'s")
+    return front
+
+
+def sweep(args, bundle, link, front, unmerged_uses: float) -> None:
+    shares, seeds = (0.2, 0.3, 0.4, 0.5, 0.6), range(10)
+    tables_front, cells = channel_front(front, args.channel), []
+    for seed in seeds:
+        table, snr, _, _ = cell_table(args, bundle, link, front, seed)
+        for share in shares:
+            results, best_fixed = compare(args, front, tables_front, table, snr, share * unmerged_uses)
+            joint = next(r for r in results if r["policy"] == "lyapunov joint")
+            cells.append({"seed": seed, "share": share, "budget": round(share * unmerged_uses, 2),
+                          "joint_accuracy": joint["accuracy"], "spent_over_budget": round(
+                              joint["mean_channel_uses"] / (share * unmerged_uses), 4),
+                          "best_fixed": best_fixed and best_fixed["policy"],
+                          "best_fixed_accuracy": best_fixed and best_fixed["accuracy"],
+                          "gain_points": best_fixed and round(100 * (joint["accuracy"] - best_fixed["accuracy"]), 2)})
+            print(json.dumps(cells[-1]), flush=True)
+    gains = [c["gain_points"] for c in cells if c["gain_points"] is not None]
+    report = {"date": datetime.date.today().isoformat(), "machine": machine(), "bundle": bundle.name,
+              "channel": args.channel, "speed_mps": args.speed, "carrier_ghz": args.carrier, "v": args.v,
+              "slack_frames": args.slack_frames, "frames_per_cell": int(args.minutes * 60 * args.hz),
+              "max_spent_over_budget": max(c["spent_over_budget"] for c in cells),
+              "all_within_1.02": all(c["spent_over_budget"] <= 1.02 for c in cells),
+              "gain_points_mean": round(float(np.mean(gains)), 2), "gain_points_worst": min(gains), "cells": cells}
+    out = RESULTS / f"adaptive_sweep{'' if args.channel == 'awgn' else '_' + args.channel}.json"
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "cells"}))
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+
+
+def main() -> None:
+    args = arguments()
     torch.set_num_threads(args.threads)
     bundle = load_bundle(args.bundle)
     link = bundle.link(4, all_rates=True)
     front = bundle.front(4, link.depth)
     if not front.joint:
         raise SystemExit(f"bundle {bundle.name} has no joint front (fronts for two or more rates)")
-    n = int(args.minutes * 60 * args.hz)
     data = load_embedded_eval()
-    # only images no front search saw: the fronts' configurations were selected for their accuracy on the
-    # search images, which would flatter a fixed configuration picked afterwards on the same images
-    searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
-    pool = np.arange(searched, len(data.labels))
-    order = np.random.default_rng(args.seed).permutation(pool)[np.arange(n) % len(pool)]
-    x, y = link.preprocess([data.images[i] for i in order]), torch.as_tensor(data.labels[order])
-    profile = SnrProfile("random_walk", snr_db=7.5, low_db=-10.0, high_db=25.0, walk_step_db=args.walk_step_db,
-                         seed=args.seed)
-    snr = np.array([profile.at(t / args.hz) for t in range(n)], dtype=np.float32)
     link.rate, link.schedule = 4, MergeSchedule(ratios=[0.0] * link.depth)
-    budget = args.budget_share * link.edge(x[:1]).channel_uses
-    table = outcomes(link, front, x, y, snr, args.seed)
-
-    results = []
-    fixed = [c for c in front.configurations if float(np.mean(table[c.name]["uses"])) <= budget]
-    for c in fixed:
-        results.append({"policy": f"fixed {front.label(c.name)}", **summarise([c.name] * n, table, front)})
-    best_fixed = max(results, key=lambda r: r["accuracy"]) if results else None
-    for label, mode, rates, extra in (("lyapunov rate 4", "lyapunov", [4], {"budget": budget, "v": args.v}),
-                                      ("lyapunov joint", "lyapunov", [], {"budget": budget, "v": args.v}),
-                                      ("snr_table", "snr_table", [], {"table": TABLE, "hysteresis_db": 1.0})):
-        policy = make_policy(front, mode, rates=rates, **extra)
-        results.append({"policy": label, **stream(policy, front, table, snr, args.hz), **policy.state()})
-    for r in results:
-        r["budget"] = round(budget, 2)
+    unmerged_uses = link.edge(link.preprocess([data.images[0]])).channel_uses
+    if args.sweep:
+        return sweep(args, bundle, link, front, unmerged_uses)
+    budget = args.budget_share * unmerged_uses
+    table, snr, trace, searched = cell_table(args, bundle, link, front, args.seed)
+    results, best_fixed = compare(args, front, channel_front(front, args.channel), table, snr, budget)
+    n = len(snr)
     by = {r["policy"]: r for r in results}
     joint, only4 = by["lyapunov joint"], by["lyapunov rate 4"]
     targets = {"joint_mean_within_1.02_budget": joint["mean_channel_uses"] <= 1.02 * budget,
                "joint_accuracy_at_least_best_fixed": best_fixed is None or joint["accuracy"] >= best_fixed["accuracy"],
                "joint_accuracy_at_least_rate4_lyapunov": joint["accuracy"] >= only4["accuracy"]}
+    if args.channel != "awgn":
+        targets["joint_at_least_best_fixed_plus_2_points"] = best_fixed is None or \
+            joint["accuracy"] >= best_fixed["accuracy"] + 0.02
     report = {"date": datetime.date.today().isoformat(), "images": f"embedded set {searched}..{len(data.labels) - 1}",
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-              "bundle": bundle.name, "frames": n, "hz": args.hz, "budget": round(budget, 2),
+              "machine": machine(), "bundle": bundle.name, "frames": n, "hz": args.hz, "budget": round(budget, 2),
               "budget_rule": f"{args.budget_share} x unmerged rate-4 channel uses per frame", "v": args.v,
+              "slack_frames": args.slack_frames,
+              "channel": {"model": args.channel, "csi": "pilot", **{k: v for k, v in trace.conditions.__dict__.items()
+                                                                    if k in ("speed_mps", "carrier_ghz")},
+                          "doppler_hz": round(trace.conditions.max_doppler_hz, 2)},
               "trace": {"profile": "random_walk", "low_db": -10.0, "high_db": 25.0, "start_db": 7.5,
                         "walk_step_db_per_s": args.walk_step_db, "seed": args.seed},
-              "fixed_within_budget": len(fixed), "best_fixed": best_fixed and best_fixed["policy"],
-              "targets": targets,
+              "fixed_within_budget": sum(r["policy"].startswith("fixed") for r in results),
+              "best_fixed": best_fixed and best_fixed["policy"], "targets": targets,
               "policies": [{k: v for k, v in r.items() if k != "choices"}
                            for r in results if not r["policy"].startswith("fixed") or r is best_fixed]}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
-    plot(snr, joint, front, table, budget, args.out.with_suffix(".png"), args.hz)
+    suffix = "" if args.channel == "awgn" else f"_{args.channel}"
+    out = RESULTS / f"adaptive_rate{suffix}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    plot(snr, trace, joint, front, table, budget, out.with_suffix(".png"), args.hz)
     print("| policy | accuracy | mean channel uses | budget | mean GMACs | switches | rate switches |")
     print("|---|---|---|---|---|---|---|")
     for r in report["policies"]:
@@ -154,15 +210,19 @@ def main() -> None:
     print(json.dumps(targets))
 
 
-def plot(snr, joint: dict, front, table: dict, budget: float, out: Path, hz: float) -> None:
+def plot(snr, trace, joint: dict, front, table: dict, budget: float, out: Path, hz: float) -> None:
     from semcom_ros.tools.plots import pyplot
 
     plt = pyplot()
     t = np.arange(len(snr)) / hz
     uses = [table[n]["uses"][i] for i, n in enumerate(joint["choices"])]
     fig, axes = plt.subplots(3, 1, figsize=(9, 6.5), sharex=True)
-    axes[0].plot(t, snr)
+    if trace.channel != "awgn":
+        effective = snr + 10 * np.log10(np.maximum(np.abs(trace.h) ** 2, 1e-6))
+        axes[0].plot(t, effective, lw=0.4, color="0.6", label=f"instantaneous ({trace.channel})")
+    axes[0].plot(t, snr, label="mean (link_snr)")
     axes[0].set_ylabel("link SNR (dB)")
+    axes[0].legend(loc="lower right", fontsize=8)
     axes[1].plot(t, [front.get(n).rate for n in joint["choices"]], drawstyle="steps-post")
     axes[1].set_ylabel("JSCC rate")
     axes[2].plot(t, uses, lw=0.5, label="channel uses per frame")

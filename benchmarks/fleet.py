@@ -14,8 +14,11 @@ the server's resident memory at the end of each run; ``server_cpu`` and
 ``load_cpu`` (batched, single): CPU seconds per second of the server process and
 of this load process (1.0 = one core busy), to tell which side limited the rate.
 
-budget: four robots at -5, 5, 15 and 25 dB (AWGN, seeded, held-out embedded
-images, built-in bundle's joint front), 10 frames/s each, one budget of channel
+budget: four robots at -5, 5, 15 and 25 dB mean SNR (``--snrs``) on ``--channel``
+(AWGN by default; with a time-correlated model each robot moves at its own
+``--speeds`` m/s on ``--carrier`` GHz, pilot CSI, and the policies read the front's
+table for that channel; seeded, held-out embedded images, built-in bundle's
+joint front), 10 frames/s each, one budget of channel
 uses per second: ``shared_budget`` (one queue for the fleet) vs ``equal_share``
 (each robot its own lyapunov on budget/4). Common random numbers: every
 configuration is run on every robot's every frame once, and each policy reads
@@ -40,9 +43,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from adaptive_rate import outcomes  # noqa: E402
+from moving_links import Trace, outcomes  # noqa: E402
 
 from semcom_ros.core.bundle import load_bundle  # noqa: E402
+from semcom_ros.core.channel_models import CHANNELS  # noqa: E402
 from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
 from semcom_ros.core.fleet_policies import FLEET_MODES, make_fleet_policy  # noqa: E402
 
@@ -248,15 +252,21 @@ def shared_budget(args) -> list[dict]:
     robots = [f"r{i + 1}" for i in range(len(snrs))]
     weights = [float(w) for w in args.weights.split(",")] if args.weights else [1.0] * len(robots)
     n = int(args.budget_seconds * args.hz)
+    speeds = [float(v) for v in args.speeds.split(",")] if args.speeds else [0.0] * len(robots)
+    if len(speeds) != len(robots):
+        raise SystemExit(f"--speeds: one per robot ({len(robots)}), got {args.speeds!r}")
     tables = {}
     for j, (r, s) in enumerate(zip(robots, snrs)):
         order = np.random.default_rng(args.seed + j).permutation(pool)[np.arange(n) % len(pool)]
         x, y = link.preprocess([data.images[i] for i in order]), torch.as_tensor(data.labels[order])
-        tables[r] = outcomes(link, front, x, y, np.full(n, s, np.float32), args.seed + j)
+        trace = Trace.draw(args.channel, np.full(n, s, np.float32), args.hz, args.seed + 100 + j,
+                           speed_mps=speeds[j], carrier_ghz=args.carrier)
+        tables[r] = outcomes(link, front, x, y, {0: trace}, args.seed + j)[0]
     budget = args.budget_per_frame * args.hz * len(robots)
+    configs = (front.on_channel(args.channel) if args.channel in front.channels else front).configurations
     rows = []
     for mode in FLEET_MODES:
-        policy = make_fleet_policy(mode, robots, front.configurations, budget=budget, weights=weights, v=args.v)
+        policy = make_fleet_policy(mode, robots, configs, budget=budget, weights=weights, v=args.v)
         correct = {r: [] for r in robots}
         used = {r: [] for r in robots}
         step = 1.0 / (args.hz * len(robots))
@@ -272,9 +282,9 @@ def shared_budget(args) -> list[dict]:
         rows.append({"policy": mode,
                      "weighted_accuracy": round(sum(w * acc[r] for w, r in zip(weights, robots)) / sum(weights), 4),
                      "channel_uses_per_s": round(float(sum(map(sum, used.values()))) / seconds, 1), "budget": budget,
-                     "robots": {r: {"snr_db": s, "weight": w, "accuracy": round(acc[r], 4),
+                     "robots": {r: {"snr_db": s, "speed_mps": v, "weight": w, "accuracy": round(acc[r], 4),
                                     "mean_channel_uses": round(float(np.mean(used[r])), 1)}
-                                for r, s, w in zip(robots, snrs, weights)}})
+                                for r, s, v, w in zip(robots, snrs, speeds, weights)}})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -288,6 +298,9 @@ def main() -> None:
     ap.add_argument("--max-padding", type=float, default=0.2, help="the server's max_padding (and the ideal loop's)")
     ap.add_argument("--snrs", default="-5,5,15,25")
     ap.add_argument("--weights", default="", help="per robot, comma-separated (default: all 1)")
+    ap.add_argument("--channel", default="awgn", choices=CHANNELS, help="the budget part's channel model")
+    ap.add_argument("--speeds", default="", help="per robot, m/s, comma-separated (default: all 0)")
+    ap.add_argument("--carrier", type=float, default=2.4, help="GHz")
     ap.add_argument("--hz", type=float, default=10.0)
     ap.add_argument("--budget-seconds", type=float, default=90.0)
     ap.add_argument("--budget-per-frame", type=float, default=80.0, help="mean channel uses per frame of the budget")
@@ -315,11 +328,14 @@ def main() -> None:
     if "budget" in parts:
         rows = report["shared_budget"] = shared_budget(args)
         by = {r["policy"]: r for r in rows}
-        report["budget_setup"] = {"snrs_db": args.snrs, "hz_per_robot": args.hz, "seconds": args.budget_seconds,
+        report["budget_setup"] = {"snrs_db": args.snrs, "channel": args.channel, "speeds_mps": args.speeds,
+                                  "carrier_ghz": args.carrier, "hz_per_robot": args.hz, "seconds": args.budget_seconds,
                                   "budget_per_frame": args.budget_per_frame, "v": args.v, "seed": args.seed}
         report["budget_targets"] = {
             "fleet_at_least_equal_share": bool(by["shared_budget"]["weighted_accuracy"]
                                                >= by["equal_share"]["weighted_accuracy"]),
+            "fleet_gain_points": round(100 * (by["shared_budget"]["weighted_accuracy"]
+                                              - by["equal_share"]["weighted_accuracy"]), 2),
             "fleet_within_1.02_budget": bool(by["shared_budget"]["channel_uses_per_s"]
                                              <= 1.02 * by["shared_budget"]["budget"])}
     args.out.parent.mkdir(parents=True, exist_ok=True)

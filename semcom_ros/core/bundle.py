@@ -249,8 +249,8 @@ class Bundle:
                 problems.append(f"JSCC rate {rate}: {exc}")
         for rate in self.front_rates:
             try:
-                problems += [f"front rate {rate}: {p}" for p in table_problems(self.rate_front(rate, depth, tokens),
-                                                                                CHANNELS)]
+                front = self.rate_front(rate, depth, tokens)
+                problems += [f"front rate {rate}: {p}" for p in table_problems(front, CHANNELS)]
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"front rate {rate}: {exc}")
         if self.has_joint_front:

@@ -165,12 +165,21 @@ class LyapunovPolicy(Policy):
     virtual queue, Z <- max(0, Z + rho_sent - budget), so the running mean of
     channel uses per frame stays at the budget whatever the frame and SNR rates.
     rho and Z are in units of the largest configuration's channel uses.
+
+    The queue alone bounds the overshoot only as Z(T)/T: after a cheap start or a
+    run of good SNRs the mean stays above the budget for minutes. So a choice may
+    also spend at most what the budget has paid in so far plus ``slack_frames``
+    frames' worth (configurations that cost more are left out): after any T
+    frames the mean is at most budget·(1 + slack_frames/T), whatever V and the SNR
+    do, while saving up to spend later stays free.
     """
 
-    def __init__(self, configs: Sequence[Configuration], budget: float, v: float = 100.0, min_dwell_s: float = 0.0):
+    def __init__(self, configs: Sequence[Configuration], budget: float, v: float = 100.0, min_dwell_s: float = 0.0,
+                 slack_frames: float = math.inf):
         if budget is None or budget <= 0:
             raise ValueError("the lyapunov policy needs a positive budget")
         self.configs, self.budget, self.v = list(configs), float(budget), float(v)
+        self.slack_frames = float(slack_frames)
         self.scale = max(c.channel_uses for c in self.configs) or 1.0
         self.dwell = Dwell(min_dwell_s)
         self.queue = 0.0
@@ -179,12 +188,16 @@ class LyapunovPolicy(Policy):
 
     @classmethod
     def from_params(cls, front: Front, configs: list[Configuration], p: dict):
-        return cls(configs, p.get("budget"), p.get("v", 100.0), p.get("min_dwell_s", 0.0))
+        return cls(configs, p.get("budget"), p.get("v", 100.0), p.get("min_dwell_s", 0.0),
+                   p.get("budget_slack_frames", math.inf))
 
     def choose(self, snr_db: float, now: float) -> str:
         def score(c):
             return -self.v * c.accuracy_at(snr_db) + self.queue * c.channel_uses / self.scale
-        return self.dwell.propose(min(self.configs, key=score).name, now)
+        allowance = self.budget * (self.frames + 1 + self.slack_frames) - self.uses
+        affordable = [c for c in self.configs if c.channel_uses <= allowance]
+        choice = min(affordable, key=score) if affordable else min(self.configs, key=lambda c: c.channel_uses)
+        return self.dwell.propose(choice.name, now)
 
     def charge(self, channel_uses: float) -> None:
         self.queue = max(0.0, self.queue + (float(channel_uses) - self.budget) / self.scale)
@@ -205,7 +218,7 @@ def make_policy(front: Front, mode: str, *, rates: Sequence[int] = (), **params)
 
     Configuration names may be operating points (S1, S2, S3). ``params`` are the
     policy manager's: table, hysteresis_db, min_dwell_s, gmacs_cap, accuracy_floor,
-    channel_uses_cap, budget, v, cost.
+    channel_uses_cap, budget, v, budget_slack_frames, cost.
     """
     if mode not in POLICIES:
         raise ValueError(f"unknown policy mode {mode!r}; use one of {tuple(POLICIES)}")

@@ -30,25 +30,22 @@ from .symbol_cloud import read_cloud, symbols_to_cloud
 PROFILE_PARAMS = ("snr_db", "step_times", "step_snrs", "low_db", "high_db", "period_s", "walk_step_db", "csv_path",
                   "seed", "speed_mps", "distance_min_m", "distance_max_m", "snr_at_1m_db", "path_loss_exponent",
                   "shadowing_db", "shadowing_distance_m")
-CONDITIONS = {  # LinkConditions field -> (description, lo, hi); frame_interval_s comes from the frames' timing
-    "speed_mps": ("robot speed (m/s): the Doppler of correlated_rayleigh and rician, the trajectory profile",
-                  0.0, 100.0),
-    "carrier_ghz": ("carrier frequency, for the Doppler (GHz)", 0.1, 100.0),
-    "doppler_hz": ("maximum Doppler (Hz); > 0 overrides speed_mps x carrier_ghz", 0.0, 10000.0),
-    "k_factor": ("rician: line-of-sight power / scattered power", 0.0, 1000.0),
-    "burst_loss": ("gilbert_elliott: long-run fraction of data blocks erased", 0.0, 0.95),
-    "burst_length": ("gilbert_elliott: mean burst length (blocks)", 1.0, 1000.0),
-    "block_symbols": ("gilbert_elliott: symbols per erased block", 1, 4096),
-}
+CONDITIONS = ("speed_mps", "carrier_ghz", "doppler_hz", "k_factor", "burst_loss", "burst_length", "block_symbols")
 
 
 class ChannelNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_channel", **kwargs)
         self.param("channel", "awgn", "channel model", choices=CHANNELS)
-        defaults = LinkConditions()
-        for name, (text, lo, hi) in CONDITIONS.items():
-            self.param(name, getattr(defaults, name), text, lo=lo, hi=hi)
+        # the link conditions (core.channel_models.LinkConditions); frame_interval_s is the frames' own timing
+        self.param("speed_mps", 1.0, "robot speed (m/s): the Doppler of correlated_rayleigh and rician, and the "
+                   "trajectory profile's speed", lo=0.0, hi=100.0)
+        self.param("carrier_ghz", 2.4, "carrier frequency, for the Doppler (GHz)", lo=0.1, hi=100.0)
+        self.param("doppler_hz", 0.0, "maximum Doppler (Hz); > 0 overrides speed_mps x carrier_ghz", lo=0.0, hi=1e4)
+        self.param("k_factor", 3.0, "rician: line-of-sight power / scattered power", lo=0.0, hi=1000.0)
+        self.param("burst_loss", 0.05, "gilbert_elliott: long-run share of data blocks erased", lo=0.0, hi=0.95)
+        self.param("burst_length", 4.0, "gilbert_elliott: mean burst length (blocks)", lo=1.0, hi=1000.0)
+        self.param("block_symbols", 16, "gilbert_elliott: symbols per erased block", lo=1, hi=4096)
         self.param("profile", "constant", "SNR profile", choices=PROFILES)
         self.param("snr_db", 20.0, "constant profile SNR, and random-walk start (dB)", lo=-30.0, hi=60.0)
         self.param("step_times", [0.0, 20.0, 40.0], "steps profile: times (s) at which each SNR starts")

@@ -16,6 +16,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from ..core.bundle import load_bundle
+from ..core.channel_models import CHANNELS
 from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
 from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
@@ -47,12 +48,14 @@ class FleetPolicyNode(PolicyHost):
         self.param("rates", [0], "JSCC rates to choose from (0: every rate of the bundle's front)")
         self.param("default_rate_hz", 10.0, "frame rate assumed for a robot until its frames are measured",
                    lo=1e-3, hi=1e4)
+        self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
+                   "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
         declare_bundle_params(self)
         self.robots = robot_names(self.p("robots"))
         if self.robots == [""]:
             raise ValueError("robots: a fleet policy needs robot namespaces, e.g. [r1, r2, r3]")
         self.front = node_front(self, load_bundle(self.p("bundle")))
-        self.declare_channel([scoped(r, "link_channel") for r in self.robots])
+        self.follow_channel([scoped(r, "link_channel") for r in self.robots])
         self.policy = self.build()
         self.snr = {r: math.nan for r in self.robots}
         self.active = {r: "" for r in self.robots}

@@ -17,6 +17,7 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
 from ..core.bundle import load_bundle
+from ..core.channel_models import CHANNELS
 from ..core.policies import COSTS, POLICY_MODES, make_policy
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
@@ -26,7 +27,7 @@ from .process import run_node
 from .symbol_cloud import data_symbols
 
 POLICY_PARAMS = ("channel", "mode", "rates", "table_snr_db", "table_configurations", "hysteresis_db", "min_dwell_s",
-                 "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "cost")
+                 "gmacs_cap", "channel_uses_cap", "accuracy_floor", "budget", "v", "budget_slack_frames", "cost")
 
 
 class PolicyNode(PolicyHost):
@@ -51,10 +52,14 @@ class PolicyNode(PolicyHost):
                    "the camera sends, charged per frame)", lo=1e-6, hi=1e9)
         self.param("v", 20.0, "lyapunov: accuracy weight V (larger: closer to the best accuracy, longer to settle "
                    "at the budget)", lo=0.0, hi=1e9)
+        self.param("budget_slack_frames", 30.0, "lyapunov: how far the spend may run ahead of the budget, in frames' "
+                   "worth of it (the mean over T frames stays within budget x (1 + slack/T))", lo=0.0, hi=1e9)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
+        self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
+                   "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
         declare_bundle_params(self)
         self.front = node_front(self, load_bundle(self.p("bundle")))
-        self.declare_channel(["link_channel"])
+        self.follow_channel(["link_channel"])
         self.policy = self.build()
         self.active = ""
         self.last_snr = math.nan
@@ -75,7 +80,8 @@ class PolicyNode(PolicyHost):
                            table=list(zip(snrs, confs)),
                            hysteresis_db=get("hysteresis_db"), min_dwell_s=get("min_dwell_s"),
                            gmacs_cap=get("gmacs_cap"), channel_uses_cap=get("channel_uses_cap"),
-                           accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"), cost=get("cost"))
+                           accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"),
+                           budget_slack_frames=get("budget_slack_frames"), cost=get("cost"))
 
     @guarded("processing_errors")
     def on_snr(self, msg: Float32) -> None:

@@ -30,9 +30,8 @@ class PolicyHost(SemcomNode):
         raise NotImplementedError
 
     # --- the channel's accuracy tables
-    def declare_channel(self, topics: list[str]) -> None:
-        self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
-                   "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
+    def follow_channel(self, topics: list[str]) -> None:
+        """Listen to the channel nodes' announcements (the node declares the ``channel`` parameter)."""
         self.announced: dict[str, str] = {}
         for topic in topics:
             self.create_subscription(String, topic, lambda m, t=topic: self.on_link_channel(t, m), LATCHED)
