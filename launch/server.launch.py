@@ -8,7 +8,7 @@ from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
 # closed sets come from the core's registries: a new policy, profile or channel needs no edit here
-from semcom_ros.core.numpy_channel import CHANNELS
+from semcom_ros.core.channel_models import CHANNELS
 from semcom_ros.core.policies import POLICY_MODES
 from semcom_ros.core.snr_profiles import PROFILES
 from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
@@ -46,11 +46,14 @@ def generate_launch_description():
         DeclareLaunchArgument("snr_trace", default_value="",
                               description="CSV of time_s,snr_db rows (snr_profile:=csv)"),
         DeclareLaunchArgument("channel", default_value="awgn", choices=list(CHANNELS),
-                              description="channel model"),
+                              description="channel model (the moving robot's: correlated_rayleigh, rician, "
+                                          "gilbert_elliott; their conditions are in params_file)"),
+        DeclareLaunchArgument("speed_mps", default_value="1.0",
+                              description="robot speed (m/s): the fading's Doppler and the trajectory profile"),
         require_value("snr_trace", "snr_profile", ("csv",), "CSV file of time_s,snr_db rows"),
         Node(package="semcom_ros", executable="channel_node", name="semcom_channel", namespace=ns,
              parameters=[arg("params_file"), {"profile": arg("snr_profile"), "csv_path": arg("snr_trace"),
-                                              "channel": arg("channel")}],
+                                              "channel": arg("channel"), "speed_mps": arg("speed_mps")}],
              on_exit=stop_launch_on_failure()),
         server,
         Node(package="semcom_ros", executable="policy_node", name="semcom_policy", namespace=ns,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from semcom_ros.core.channels import CHANNELS
+from semcom_ros.core.channel_models import CHANNELS
 from semcom_ros.core.frame_sources import SOURCES
 from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
 from semcom_ros.nodes.base import RELIABILITIES

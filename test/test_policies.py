@@ -68,6 +68,21 @@ def test_lyapunov_meets_the_long_term_budget():
     assert sum(used) / len(used) > 80             # rather than always sending the cheapest
 
 
+@pytest.mark.parametrize("slack", [0.0, 5.0, 30.0])
+def test_budget_slack_caps_the_running_mean_at_every_frame(slack):
+    """With V so large the queue alone lets the mean sit far above the budget for long, the slack still holds it."""
+    budget = 120.0
+    free = LyapunovPolicy(FRONT.configurations, budget=budget, v=1e4)
+    held = LyapunovPolicy(FRONT.configurations, budget=budget, v=1e4, slack_frames=slack)
+    for t in range(1, 301):
+        for p in (free, held):
+            p.charge(FRONT.get(p.choose(0.0, float(t))).channel_uses)
+        assert held.uses <= budget * (t + slack) + 1e-9
+    assert free.uses / 300 > 1.5 * budget        # without the slack: far over after 300 frames
+    assert held.uses / 300 > 0.95 * budget       # with it, the budget is still used
+    assert make_policy(FRONT, "lyapunov", budget=budget, budget_slack_frames=slack).slack_frames == slack
+
+
 def test_make_policy_resolves_operating_points_and_rejects_bad_input():
     p = make_policy(FRONT, "snr_table", table=[(-100, "S1"), (15, "S3")])
     assert p.choose(20, 0) == "cheap"

@@ -1,7 +1,8 @@
 """semcom-demo: the whole system in one process, no launch files, no network.
 
-Embedded Fashion-MNIST frames -> edge ViT with merging -> JSCC -> AWGN channel
-whose SNR sweeps from --low to --high dB and back -> server -> labels, while
+Embedded Fashion-MNIST frames -> edge ViT with merging -> JSCC -> a channel
+(AWGN, or a moving robot's: ``--channel correlated_rayleigh --speed 2``) whose
+mean SNR sweeps from --low to --high dB and back -> server -> labels, while
 the policy manager switches Pareto configurations. Prints a live table and
 writes a Markdown + PNG report.
 
@@ -21,6 +22,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Float32
 
+from ..core.channel_models import CHANNELS
 from ..nodes import system
 from ..nodes.base import RELIABLE, use_packaged_dds_profile
 
@@ -83,8 +85,8 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
                "rate_switches": sum(a["rate"] != b["rate"] for a, b in zip(rows, rows[1:]))}
     fig, axes = plt.subplots(5, 1, figsize=(8, 9.5), sharex=True)
     t = [r["t"] for r in rows]
-    axes[0].plot(t, [r["snr"] for r in rows], label="link SNR")
-    axes[0].plot(t, [r["est"] for r in rows], ".", ms=3, label="pilot estimate")
+    axes[0].plot(t, [r["snr"] for r in rows], label="mean link SNR (link_snr)")
+    axes[0].plot(t, [r["est"] for r in rows], ".", ms=3, label="this frame's link (pilot estimate)")
     axes[0].set_ylabel("SNR (dB)")
     axes[0].legend(loc="upper right")
     axes[1].plot(t, [confs.index(r["conf"]) for r in rows], drawstyle="steps-post")
@@ -108,7 +110,7 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
     plt.close(fig)
     lines = ["# semcom_ros demo run", "",
              f"Command: `semcom-demo --duration {args.duration} --rate {args.rate} --low {args.low} "
-             f"--high {args.high} --channel {args.channel}`", "",
+             f"--high {args.high} --channel {args.channel} --speed {args.speed}`", "",
              "| frames | accuracy | mean GMACs | mean channel uses | median latency (ms) |",
              "|---|---|---|---|---|",
              f"| {summary['frames']} | {summary['accuracy']:.1%} | {summary['mean_gmacs']:.4f} | "
@@ -128,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=5.0, help="frames per second")
     ap.add_argument("--low", type=float, default=-5.0, help="lowest SNR (dB)")
     ap.add_argument("--high", type=float, default=25.0, help="highest SNR (dB)")
-    ap.add_argument("--channel", choices=("awgn", "rayleigh"), default="awgn")
+    ap.add_argument("--channel", choices=CHANNELS, default="awgn", help="channel model")
+    ap.add_argument("--speed", type=float, default=1.0, help="robot speed (m/s), for the fading's Doppler")
     ap.add_argument("--policy", default="snr_table", help="policy manager mode")
     ap.add_argument("--out", type=Path, default=Path("demo_report"))
     ap.add_argument("--quiet", action="store_true", help="no live table")
@@ -144,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         nodes = [Monitor(args.quiet), *system.build({
             "image_source": {"rate_hz": args.rate}, "semcom_camera": {"viz_rate_hz": 0.0},
             "semcom_channel": {"profile": "sine", "low_db": args.low, "high_db": args.high,
-                               "period_s": args.duration, "channel": args.channel},
+                               "period_s": args.duration, "channel": args.channel, "speed_mps": args.speed},
             "semcom_policy": {"mode": args.policy}}).values()]
         for n in nodes:
             executor.add_node(n)
