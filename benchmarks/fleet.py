@@ -43,12 +43,11 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from moving_links import Trace, outcomes  # noqa: E402
+from fleet_budget import shared_budget  # noqa: E402
 
 from semcom_ros.core.bundle import load_bundle  # noqa: E402
 from semcom_ros.core.channel_models import CHANNELS  # noqa: E402
 from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
-from semcom_ros.core.fleet_policies import FLEET_MODES, make_fleet_policy  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ROBOT_COUNTS = (1, 2, 4, 8)
@@ -241,54 +240,6 @@ def throughput(args, work: Path) -> list[dict]:
     return rows
 
 
-def shared_budget(args) -> list[dict]:
-    bundle = load_bundle("default")
-    link = bundle.link(4, all_rates=True)
-    front = bundle.front(4, link.depth)
-    data = load_embedded_eval()
-    searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
-    pool = np.arange(searched, len(data.labels))
-    snrs = [float(s) for s in args.snrs.split(",")]
-    robots = [f"r{i + 1}" for i in range(len(snrs))]
-    weights = [float(w) for w in args.weights.split(",")] if args.weights else [1.0] * len(robots)
-    n = int(args.budget_seconds * args.hz)
-    speeds = [float(v) for v in args.speeds.split(",")] if args.speeds else [0.0] * len(robots)
-    if len(speeds) != len(robots):
-        raise SystemExit(f"--speeds: one per robot ({len(robots)}), got {args.speeds!r}")
-    tables = {}
-    for j, (r, s) in enumerate(zip(robots, snrs)):
-        order = np.random.default_rng(args.seed + j).permutation(pool)[np.arange(n) % len(pool)]
-        x, y = link.preprocess([data.images[i] for i in order]), torch.as_tensor(data.labels[order])
-        trace = Trace.draw(args.channel, np.full(n, s, np.float32), args.hz, args.seed + 100 + j,
-                           speed_mps=speeds[j], carrier_ghz=args.carrier)
-        tables[r] = outcomes(link, front, x, y, {0: trace}, args.seed + j)[0]
-    budget = args.budget_per_frame * args.hz * len(robots)
-    configs = (front.on_channel(args.channel) if args.channel in front.channels else front).configurations
-    rows = []
-    for mode in FLEET_MODES:
-        policy = make_fleet_policy(mode, robots, configs, budget=budget, weights=weights, v=args.v)
-        correct = {r: [] for r in robots}
-        used = {r: [] for r in robots}
-        step = 1.0 / (args.hz * len(robots))
-        for k in range(n):
-            for j, (r, s) in enumerate(zip(robots, snrs)):
-                t = (k * len(robots) + j) * step
-                name = policy.choose(r, s, t)
-                correct[r].append(tables[r][name]["correct"][k])
-                used[r].append(tables[r][name]["uses"][k])
-                policy.charge(r, used[r][-1], t)
-        seconds = n / args.hz
-        acc = {r: float(np.mean(correct[r])) for r in robots}
-        rows.append({"policy": mode,
-                     "weighted_accuracy": round(sum(w * acc[r] for w, r in zip(weights, robots)) / sum(weights), 4),
-                     "channel_uses_per_s": round(float(sum(map(sum, used.values()))) / seconds, 1), "budget": budget,
-                     "robots": {r: {"snr_db": s, "speed_mps": v, "weight": w, "accuracy": round(acc[r], 4),
-                                    "mean_channel_uses": round(float(np.mean(used[r])), 1)}
-                                for r, s, v, w in zip(robots, snrs, speeds, weights)}})
-        print(json.dumps(rows[-1]), flush=True)
-    return rows
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--parts", default="throughput,budget")
@@ -310,9 +261,13 @@ def main() -> None:
     args = ap.parse_args()
     parts = set(args.parts.split(","))
     report = json.loads(args.out.read_text()) if args.out.exists() else {}
-    report.update({"date": datetime.date.today().isoformat(),
-                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
-                   "command": "python benchmarks/fleet.py " + " ".join(sys.argv[1:])})
+    if "date" in report:        # a file from before the parts said when each was measured: it was both at once
+        run = {k: report.pop(k) for k in ("date", "machine", "command") if k in report}
+        report.setdefault("throughput_run", run), report.setdefault("budget_run", run)
+    for part in parts:          # each part says when and how it was measured; the other part's figures stay
+        report[f"{part}_run"] = {"date": datetime.date.today().isoformat(),
+                                 "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
+                                 "command": "python benchmarks/fleet.py " + " ".join(sys.argv[1:])}
     if "throughput" in parts:
         with tempfile.TemporaryDirectory() as work:
             rows = report["throughput"] = throughput(args, Path(work))

@@ -5,9 +5,11 @@
 Every configuration of every rate front (and its unmerged baseline) is run on
 the front's held-out images (those after its search images) through each
 channel model at each SNR of the front's grid, with pilot CSI as the ROS link
-runs it. The tables go into the configurations' ``accuracy_by_channel``, the
-conditions they were made under into the front's ``channel_tables``; the joint
-front is rebuilt and the card notes the run. Policies then read the table of
+runs it. The tables go into the configurations' ``accuracy_by_channel`` (the
+front's own channel's into ``accuracy_by_snr``: after new JSCC codes, list it too
+and every table is re-measured; the configurations stay, as merge schedules do
+not depend on the code), the conditions they were made under into the front's
+``channel_tables``; the joint front is rebuilt and the card notes the run. Policies then read the table of
 the channel they are on (``Front.on_channel``).
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from ..core.channel_tables import PILOT_RECORDS, accuracy_tables
 from ..core.merging_vit import MergeSchedule
 from .cli_common import add_bundle_args, add_images_arg, image_set, open_bundle, parse_args
 
-DEFAULT_CHANNELS = "rayleigh,correlated_rayleigh,rician,gilbert_elliott"
+DEFAULT_CHANNELS = "awgn,rayleigh,correlated_rayleigh,rician,gilbert_elliott"
 
 
 def arguments() -> argparse.ArgumentParser:
@@ -73,16 +75,18 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         if x_all is None:
             x_all = link.preprocess(list(data.images))
-        records = raw["configurations"] + [b for b in raw.get("baselines") or [] if b["name"] == "none"]
+        records = raw["configurations"] + list(raw.get("baselines") or [])
         confs = {r["name"]: (rate, MergeSchedule(ratios=r.get("ratios"), thresholds=r.get("thresholds")))
                  for r in records}
         with tqdm(total=len(confs), desc=f"rate {rate}") as bar:
             tables = accuracy_tables(link, x_all[start:end], y_all[start:end], confs, channels,
                                      raw.get("snr_grid") or [], conditions, args.seed, progress=bar)
+        own = raw.get("channel", "awgn")
         for r in records:
-            r["accuracy_by_channel"] = {**(r.get("accuracy_by_channel") or {}),
-                                        **{ch: {s: round(a, 4) for s, a in t.items()} for ch, t in
-                                           tables[r["name"]].items()}}
+            got = {ch: {s: round(a, 4) for s, a in t.items()} for ch, t in tables[r["name"]].items()}
+            if own in got:
+                r["accuracy_by_snr"] = got.pop(own)
+            r["accuracy_by_channel"] = {**(r.get("accuracy_by_channel") or {}), **got}
         made = {"images": f"{start}..{end - 1}", "csi": "pilot", "pilot_records": PILOT_RECORDS,
                 "date": datetime.date.today().isoformat()}
         raw["channel_tables"] = {**(raw.get("channel_tables") or {}),
