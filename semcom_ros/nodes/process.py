@@ -1,6 +1,9 @@
 """A node's process from start to exit: one line and status 1 when it cannot start, status 0 on Ctrl-C."""
 from __future__ import annotations
 
+import atexit
+import faulthandler
+import os
 import signal
 import sys
 from typing import Callable
@@ -11,6 +14,13 @@ from rclpy.logging import get_logger
 from rclpy.node import Node
 
 from .base import use_packaged_dds_profile
+
+# Fast DDS 3.2 can livelock destroying a participant while a peer that stops at the same moment is
+# being undiscovered (the main thread busy-waits in DomainParticipant::set_listener, holding the GIL,
+# for a discovery callback blocked on a lock): the process would spin until killed. So the teardown
+# gets this long, then faulthandler's own thread, which needs no GIL, prints where it stuck and ends
+# the process with status 1: inside ros2 launch's 5-s SIGINT grace, never a core lost until reboot.
+TEARDOWN_LIMIT_S = 4.0
 
 
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
@@ -46,9 +56,26 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
         # own SIGINT too: a second one must not interrupt the teardown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        faulthandler.dump_traceback_later(TEARDOWN_LIMIT_S, exit=True)
         teardown(executor, node, quiet=node is None)
-    if failed:
-        sys.exit(1)
+        faulthandler.cancel_dump_traceback_later()
+    leave(1 if failed else 0)
+
+
+def leave(status: int) -> None:
+    """Exit now that ROS is torn down, skipping the interpreter's final garbage collection.
+
+    With torch, timm and a model loaded that collection took seconds on a loaded machine, past
+    ros2 launch's SIGINT grace. Exit handlers still run and output is flushed; the DDS participant
+    (and its shared-memory segments) are already gone, so nothing is left behind.
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
 
 
 def teardown(executor, node, quiet: bool) -> None:
