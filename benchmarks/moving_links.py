@@ -14,9 +14,9 @@ Lyapunov policy at the budget streams each cell three times, choosing from:
   accuracy table averaged over the fading (the front's correlated_rayleigh table);
 - ``estimated``: the previous frame's pilot estimate of its effective SNR (the
   server's ``estimated_snr``), with the AWGN table: it bets the fade persists;
-- ``filtered``: the estimates averaged in linear power over the last second
-  (exponential, α = 1/(10 frames)), which recovers the mean SNR without a map,
-  with the fading table.
+- ``filtered``: the estimates averaged in linear power over about a second
+  (``core.snr_filter``, the policy node's ``snr_average_s: 1.0``), which recovers
+  the mean SNR without a map, with the fading table.
 
 Also here: ``outcomes`` and ``Trace``, which ``adaptive_rate.py`` and ``fleet.py``
 use to run configurations on a channel. Writes benchmarks/results/moving_links.json.
@@ -39,6 +39,7 @@ from semcom_ros.core.channel_models import LinkConditions, make_channel
 from semcom_ros.core.channel_tables import PILOT_RECORDS
 from semcom_ros.core.channels import Channel
 from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.snr_filter import SnrFilter
 from semcom_ros.core.snr_profiles import SnrProfile
 
 RESULTS = Path(__file__).parent / "results"
@@ -93,25 +94,16 @@ def outcomes(link, front, x, y, traces: dict, seed: int = 0) -> dict:
     return out
 
 
-def policy_input(source: str, t: int, mean_snr: np.ndarray, est_sent: list[float], state: dict) -> float:
-    """The SNR a policy decides frame t with, from what it could know then."""
-    if source == "link_snr" or not est_sent:
-        return float(mean_snr[t])
-    if source == "estimated":
-        return est_sent[-1]
-    alpha = 0.1
-    lin = 10 ** (est_sent[-1] / 10)
-    state["avg"] = lin if "avg" not in state else (1 - alpha) * state["avg"] + alpha * lin
-    return float(10 * np.log10(state["avg"]))
-
-
 def stream(policy, table: dict, mean_snr: np.ndarray, source: str, hz: float) -> dict:
-    names, est, state = [], [], {}
+    """The policy along one cell, deciding frame t from what it could know then."""
+    names, last, average = [], None, SnrFilter(1.0)
     for t in range(len(mean_snr)):
-        name = policy.choose(policy_input(source, t, mean_snr, est, state), t / hz)
+        snr = float(mean_snr[t]) if source == "link_snr" or last is None else last
+        name = policy.choose(snr, t / hz)
         names.append(name)
         policy.charge(table[name]["uses"][t])
-        est.append(float(table[name]["snr_est"][t]))
+        estimate = float(table[name]["snr_est"][t])          # the server's estimated_snr for the frame sent
+        last = estimate if source == "estimated" else average.update(estimate, t / hz)
     idx = range(len(names))
     return {"accuracy": round(float(np.mean([table[n]["correct"][t] for t, n in zip(idx, names)])), 4),
             "mean_channel_uses": round(float(np.mean([table[n]["uses"][t] for t, n in zip(idx, names)])), 2),

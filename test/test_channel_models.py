@@ -106,3 +106,18 @@ def test_trajectory_profile_path_loss_and_shadowing():
     assert flat.at(0.0) == pytest.approx(20.0)
     with pytest.raises(ValueError, match="distance_min_m"):
         SnrProfile("trajectory", distance_min_m=30.0, distance_max_m=3.0)
+
+
+def test_snr_filter_recovers_the_mean_snr_from_faded_estimates():
+    from semcom_ros.core.snr_filter import SnrFilter
+
+    h = make_channel("rayleigh").gains(20_000, np.random.default_rng(6))
+    estimates = 10.0 + 10 * np.log10(np.abs(h) ** 2)            # what pilots see at a 10 dB mean SNR
+    f = SnrFilter(1.0)
+    out = [f.update(float(e), k * 0.1) for k, e in enumerate(estimates)]
+    assert np.mean(out[100:]) == pytest.approx(10.0, abs=0.5)   # linear averaging: unbiased
+    assert np.mean(estimates) == pytest.approx(10.0 - 2.51, abs=0.1)     # the dB mean is 2.5 dB low
+    assert np.std(out[100:]) < 0.5 * np.std(estimates)
+    assert SnrFilter(0.0).update(3.0, 0.0) == pytest.approx(3.0) and SnrFilter().update(-7.0, 5.0) == pytest.approx(-7)
+    with pytest.raises(ValueError):
+        SnrFilter(-1.0)

@@ -19,6 +19,7 @@ from std_msgs.msg import Float32, String
 from ..core.bundle import load_bundle
 from ..core.channel_models import CHANNELS
 from ..core.policies import COSTS, POLICY_MODES, make_policy
+from ..core.snr_filter import SnrFilter
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError
@@ -54,6 +55,9 @@ class PolicyNode(PolicyHost):
                    "at the budget)", lo=0.0, hi=1e9)
         self.param("budget_slack_frames", 30.0, "lyapunov: how far the spend may run ahead of the budget, in frames' "
                    "worth of it (the mean over T frames stays within budget x (1 + slack/T))", lo=0.0, hi=1e9)
+        self.param("snr_average_s", 0.0, "average the incoming SNR over this time constant (s, in linear power) "
+                   "before choosing: with link_snr remapped to the server's estimated_snr, about 1 s recovers the "
+                   "mean SNR the fading tables are indexed by; 0: use each value as it comes", lo=0.0, hi=3600.0)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
         self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
                    "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
@@ -61,6 +65,7 @@ class PolicyNode(PolicyHost):
         self.front = node_front(self, load_bundle(self.p("bundle")))
         self.follow_channel(["link_channel"])
         self.policy = self.build()
+        self.snr_filter = SnrFilter(self.p("snr_average_s"))
         self.active = ""
         self.last_snr = math.nan
         self.pub = self.create_publisher(String, "active_configuration", LATCHED)
@@ -83,13 +88,18 @@ class PolicyNode(PolicyHost):
                            accuracy_floor=get("accuracy_floor"), budget=get("budget"), v=get("v"),
                            budget_slack_frames=get("budget_slack_frames"), cost=get("cost"))
 
+    def on_parameters_changed(self, names):
+        super().on_parameters_changed(names)
+        if "snr_average_s" in names:
+            self.snr_filter = SnrFilter(self.p("snr_average_s"))
+
     @guarded("processing_errors")
     def on_snr(self, msg: Float32) -> None:
         problem = implausible_snr(msg.data)
         if problem:
             self.count_error("bad_snr", f"link_snr ignored: {problem}")
             return
-        self.last_snr = float(msg.data)
+        self.last_snr = self.snr_filter.update(float(msg.data), now_s(self))
         self.publish(self.policy.choose(self.last_snr, now_s(self)))
 
     @guarded("processing_errors")
