@@ -38,6 +38,9 @@ class LinkWatcher(Node):
     def __init__(self):
         super().__init__("link_watcher")
         self.announced, self.snr, self.frames, self.status, self.level = [], [], [], {}, {}
+        self.link_snr = []
+        self.create_subscription(Float32, "link_snr", lambda m: self.link_snr.append((time.monotonic(), m.data)),
+                                 RELIABLE)
         self.create_subscription(String, "link_channel", lambda m: self.announced.append(json.loads(m.data)), LATCHED)
         self.create_subscription(Float32, "estimated_snr", lambda m: self.snr.append(m.data), RELIABLE)
         self.create_subscription(PointCloud2, "received_symbols", self.on_frame, NEWEST_FRAME)
@@ -157,3 +160,17 @@ def test_policy_follows_the_announced_channel_and_warns_on_a_mismatch(link):
     link.set("semcom_policy", channel="")
     assert link.spin_until(lambda: link.watcher.level["semcom_policy"][0] == DiagnosticStatus.OK, 15), \
         link.watcher.level["semcom_policy"]
+
+
+def test_trajectory_profile_drives_the_mean_snr(link):
+    """Back and forth between 3 and 30 m at 10 m/s, no shadowing: link_snr is 40 - 30·log10(d) dB."""
+    link.set("semcom_channel", channel="awgn", profile="trajectory", shadowing_db=0.0, speed_mps=10.0)
+    link.watcher.link_snr.clear()
+    link.spin_until(lambda: False, 6.0)                         # more than one 5.4-s round trip
+    values = np.array([v for _, v in link.watcher.link_snr])
+    assert len(values) >= 30
+    def snr(d):
+        return 40 - 30 * np.log10(d)
+    # frames come every 0.1 s, 1 m apart: the extremes seen lie within a metre of the turning points
+    assert snr(4.0) <= values.max() <= snr(3.0) + 1e-3 and snr(30.0) - 1e-3 <= values.min() <= snr(29.0)
+    link.set("semcom_channel", profile="constant")
