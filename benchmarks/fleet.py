@@ -249,6 +249,7 @@ def main() -> None:
     ap.add_argument("--max-padding", type=float, default=0.2, help="the server's max_padding (and the ideal loop's)")
     ap.add_argument("--snrs", default="-5,5,15,25")
     ap.add_argument("--weights", default="", help="per robot, comma-separated (default: all 1)")
+    ap.add_argument("--bundle", default="default", help="the budget part's bundle")
     ap.add_argument("--channel", default="awgn", choices=CHANNELS, help="the budget part's channel model")
     ap.add_argument("--speeds", default="", help="per robot, m/s, comma-separated (default: all 0)")
     ap.add_argument("--carrier", type=float, default=2.4, help="GHz")

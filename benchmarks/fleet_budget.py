@@ -13,7 +13,7 @@ from semcom_ros.core.fleet_policies import FLEET_MODES, make_fleet_policy
 
 
 def shared_budget(args) -> list[dict]:
-    bundle = load_bundle("default")
+    bundle = load_bundle(args.bundle)
     link = bundle.link(4, all_rates=True)
     front = bundle.front(4, link.depth)
     data = load_embedded_eval()

@@ -126,6 +126,7 @@ def main() -> None:
     from semcom_ros.core.policies import make_policy
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", default="default")
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--hz", type=float, default=10.0)
     ap.add_argument("--speeds", default="0.5,2,10")
@@ -135,7 +136,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    bundle = load_bundle("default")
+    bundle = load_bundle(args.bundle)
     link = bundle.link(4, all_rates=True)
     front = bundle.front(4, link.depth)
     n = int(args.minutes * 60 * args.hz)
