@@ -60,7 +60,7 @@ def test_the_tool_adds_tables_to_every_front_of_a_bundle(tmp_path):
     subprocess.run([sys.executable, "-m", "semcom_ros.tools.bundle", "copy", "default", str(out)], check=True,
                    capture_output=True)
     run = subprocess.run([sys.executable, "-m", "semcom_ros.tools.channel_tables", "--bundle", str(out),
-                          "--channels", "gilbert_elliott", "--burst-loss", "0.5", "--n-images", "40"],
+                          "--channels", "gilbert_elliott", "--burst-loss", "0.5", "--n-images", "20"],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert json.loads(run.stdout.splitlines()[-1])["channels"] == ["gilbert_elliott"]
