@@ -16,7 +16,6 @@ if [ -z "${SEMCOM_FMNIST_DIR:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ]
 fi
 bin="$root/.venv/bin"
 $codes_only || "$bin/semcom-train-default" --epochs 22 --work train_work --bundle "$out"
-"$bin/semcom-train-jscc" --bundle "$out" --images fashion-mnist --rates 2,4,8 --steps 1500 \
-  --channels awgn,rayleigh,rician,gilbert_elliott
+"$bin/semcom-train-jscc" --bundle "$out" --images fashion-mnist --rates 2,4,8 --steps 1500
 $codes_only && exit 0
 "$bin/semcom-optimize" --bundle "$out" --rate 4 --trials 150 --n-images 1000 --storage "sqlite:///$out/front_study.db"

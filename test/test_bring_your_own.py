@@ -101,6 +101,7 @@ def test_bundle_holds_every_part_and_the_card_says_how(own, capsys):
     assert shown["complete"] and not shown["problems"]
     assert [e["step"] for e in shown["card"]] == ["create", "jscc", "front"]
     assert "finetuned.pth" in shown["card"][0]["weights"]
+    assert shown["card"][1]["channels"] == ["awgn", "rayleigh", "rician", "gilbert_elliott"]   # the default mixture
     bundle = load_bundle(bundle_path)
     assert bundle.rates == [2, 4] and bundle.jscc_entry(4)["split"] == 3
     link = bundle.link(4)

@@ -168,3 +168,5 @@ def test_tool_arguments_that_cannot_work_are_refused_with_the_reason(copy, tmp_p
     assert str(tmp_path / "none") in capsys.readouterr().err
     assert train_jscc_main(["--bundle", "default", "--images", "embedded", "--steps", "1"]) == 2
     assert "read-only" in capsys.readouterr().err
+    assert train_jscc_main(["--bundle", str(copy.path), "--images", "embedded", "--channels", "awgn,two_ray"]) == 2
+    assert "--channels" in capsys.readouterr().err

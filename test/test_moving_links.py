@@ -169,6 +169,7 @@ def test_trajectory_profile_drives_the_mean_snr(link):
     link.spin_until(lambda: False, 6.0)                         # more than one 5.4-s round trip
     values = np.array([v for _, v in link.watcher.link_snr])
     assert len(values) >= 30
+
     def snr(d):
         return 40 - 30 * np.log10(d)
     # frames come every 0.1 s, 1 m apart: the extremes seen lie within a metre of the turning points

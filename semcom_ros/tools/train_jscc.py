@@ -4,9 +4,12 @@
 
 Each step draws a batch of training images, a random merge schedule (so the
 code sees merged tokens too), a per-image SNR uniform over the SNR range and
-a channel: AWGN with known CSI by default, or with ``--channels`` one of a
-mixture per step, each with pilot CSI as the ROS link runs it (the decoder is
-told the pilot estimate of the frame's SNR); one ViT pass feeds every rate. Loss: cross-entropy of the server's
+a channel, one of ``--channels`` per step (by default AWGN, Rayleigh, Rician and
+Gilbert-Elliott bursts), with pilot CSI as the ROS link runs it (the decoder is
+told the pilot estimate of the frame's SNR); ``--channels awgn`` trains as
+before the moving-robot channels, on AWGN with known CSI. The mixture was better
+on every channel, AWGN included (benchmarks/jscc_mixture.py, docs/results.md).
+One ViT pass feeds every rate. Loss: cross-entropy of the server's
 classification plus token reconstruction error. The codes, their split point
 and SNR range go into the bundle; the card records the run.
 """
@@ -30,6 +33,8 @@ from ..core.link import SemanticLink
 from ..core.merging_vit import MergeSchedule
 from ..core.models import CheckpointError, torch_device
 from .cli_common import add_runtime_args, image_set, open_bundle, parse_args
+
+MIXTURE = "awgn,rayleigh,rician,gilbert_elliott"
 
 
 def random_schedule(depth: int, gen: torch.Generator, r_max: float = 0.4) -> MergeSchedule:
@@ -111,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--recon-weight", type=float, default=0.1)
-    ap.add_argument("--channels", default="awgn",
+    ap.add_argument("--channels", default=MIXTURE,
                     help=f"training channel, or a comma-separated mixture (one per step), of {', '.join(CHANNELS)}")
     ap.add_argument("--seed", type=int, default=0)
     add_runtime_args(ap)
