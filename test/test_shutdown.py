@@ -132,3 +132,39 @@ def test_ctrl_c_while_a_node_is_still_importing_ends_quietly():
         assert "edge active" not in err, "the interrupt came too late to test the import"
         codes.append(proc.returncode)
     assert codes == [0, 0, 0]
+
+
+# A teardown that never finishes, as when Fast DDS livelocks destroying the participant while a peer stops
+# at the same moment (seen once in 16 runs of a fleet test: a channel process spun for 40 minutes). Here
+# the node's destroy_node blocks the same way, holding the GIL in a busy loop as the native call did.
+STUCK = """
+import sys, time
+from semcom_ros.nodes.base import SemcomNode
+from semcom_ros.nodes.process import run_node
+
+class Stuck(SemcomNode):
+    def __init__(self):
+        super().__init__("stuck")
+        self.create_timer(0.2, lambda: print("running", flush=True))
+
+    def destroy_node(self):
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            pass
+
+run_node(Stuck, sys.argv[1:])
+"""
+
+
+def test_a_teardown_that_never_finishes_is_ended_by_the_watchdog():
+    from semcom_ros.nodes.process import TEARDOWN_LIMIT_S
+
+    proc = subprocess.Popen([sys.executable, "-c", STUCK], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "running"
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - t0
+    # ended by the watchdog (TEARDOWN_LIMIT_S, 4 s), not by the 120-s loop; generous for a loaded machine
+    assert took < TEARDOWN_LIMIT_S + 20, f"exit took {took:.1f} s"
+    assert proc.returncode == 1 and "destroy_node" in err, (proc.returncode, err[-2000:])   # where it stuck
