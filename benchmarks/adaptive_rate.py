@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from moving_links import Trace, held_out, outcomes
+from moving_links import Trace, frame_order, held_out, outcomes
 
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.core.channel_models import CHANNELS
@@ -88,18 +88,17 @@ def arguments() -> argparse.Namespace:
     return ap.parse_args()
 
 
-def cell_table(args, bundle, link, front, seed: int):
-    """Held-out frames, the mean-SNR trace and every configuration's outcome on them, for one seed."""
+def traces_for(args, n_pool: int, seeds) -> dict:
+    """Per seed: the frames (a seeded order of the held-out pool) and their link along the mean-SNR walk."""
     n = int(args.minutes * 60 * args.hz)
-    # only images no front search saw: the fronts' configurations were selected for their accuracy on the
-    # search images, which would flatter a fixed configuration picked afterwards on the same images
-    x, y, searched = held_out(bundle, link, n, seed)
-    profile = SnrProfile("random_walk", snr_db=7.5, low_db=-10.0, high_db=25.0, walk_step_db=args.walk_step_db,
-                         seed=seed)
-    snr = np.array([profile.at(t / args.hz) for t in range(n)], dtype=np.float32)
-    trace = Trace.draw(args.channel, snr, args.hz, seed + 1000, speed_mps=args.speed, carrier_ghz=args.carrier)
-    table = outcomes(link, front, x, y, {0: trace}, seed)[0]
-    return table, snr, trace, searched
+    out = {}
+    for seed in seeds:
+        profile = SnrProfile("random_walk", snr_db=7.5, low_db=-10.0, high_db=25.0, walk_step_db=args.walk_step_db,
+                             seed=seed)
+        snr = np.array([profile.at(t / args.hz) for t in range(n)], dtype=np.float32)
+        out[seed] = Trace.draw(frame_order(n_pool, n, seed), args.channel, snr, args.hz, seed + 1000,
+                               speed_mps=args.speed, carrier_ghz=args.carrier)
+    return out
 
 
 def compare(args, front, tables_front, table, snr, budget: float) -> tuple[list[dict], dict | None]:
@@ -131,10 +130,15 @@ def channel_front(front, channel: str):
 def sweep(args, bundle, link, front, unmerged_uses: float) -> None:
     shares, seeds = (0.2, 0.3, 0.4, 0.5, 0.6), range(10)
     tables_front, cells = channel_front(front, args.channel), []
+    # only images no front search saw: the fronts' configurations were selected for their accuracy on the
+    # search images, which would flatter a fixed configuration picked afterwards on the same images
+    x, y, _ = held_out(bundle, link)
+    traces = traces_for(args, len(y), seeds)
+    tables = outcomes(link, front, x, y, traces, 0)
     for seed in seeds:
-        table, snr, _, _ = cell_table(args, bundle, link, front, seed)
         for share in shares:
-            results, best_fixed = compare(args, front, tables_front, table, snr, share * unmerged_uses)
+            results, best_fixed = compare(args, front, tables_front, tables[seed], traces[seed].mean_snr,
+                                          share * unmerged_uses)
             joint = next(r for r in results if r["policy"] == "lyapunov joint")
             cells.append({"seed": seed, "share": share, "budget": round(share * unmerged_uses, 2),
                           "joint_accuracy": joint["accuracy"], "spent_over_budget": round(
@@ -173,7 +177,9 @@ def main() -> None:
     if args.sweep:
         return sweep(args, bundle, link, front, unmerged_uses)
     budget = args.budget_share * unmerged_uses
-    table, snr, trace, searched = cell_table(args, bundle, link, front, args.seed)
+    x, y, searched = held_out(bundle, link)
+    trace = traces_for(args, len(y), [args.seed])[args.seed]
+    table, snr = outcomes(link, front, x, y, {0: trace}, args.seed)[0], trace.mean_snr
     results, best_fixed = compare(args, front, channel_front(front, args.channel), table, snr, budget)
     n = len(snr)
     by = {r["policy"]: r for r in results}

@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import torch
-from moving_links import Trace, outcomes
+from moving_links import Trace, frame_order, held_out, outcomes
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.datasets import load_embedded_eval
 from semcom_ros.core.fleet_policies import FLEET_MODES, make_fleet_policy
 
 
@@ -16,9 +14,6 @@ def shared_budget(args) -> list[dict]:
     bundle = load_bundle(args.bundle)
     link = bundle.link(4, all_rates=True)
     front = bundle.front(4, link.depth)
-    data = load_embedded_eval()
-    searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
-    pool = np.arange(searched, len(data.labels))
     snrs = [float(s) for s in args.snrs.split(",")]
     robots = [f"r{i + 1}" for i in range(len(snrs))]
     weights = [float(w) for w in args.weights.split(",")] if args.weights else [1.0] * len(robots)
@@ -26,13 +21,11 @@ def shared_budget(args) -> list[dict]:
     speeds = [float(v) for v in args.speeds.split(",")] if args.speeds else [0.0] * len(robots)
     if len(speeds) != len(robots):
         raise SystemExit(f"--speeds: one per robot ({len(robots)}), got {args.speeds!r}")
-    tables = {}
-    for j, (r, s) in enumerate(zip(robots, snrs)):
-        order = np.random.default_rng(args.seed + j).permutation(pool)[np.arange(n) % len(pool)]
-        x, y = link.preprocess([data.images[i] for i in order]), torch.as_tensor(data.labels[order])
-        trace = Trace.draw(args.channel, np.full(n, s, np.float32), args.hz, args.seed + 100 + j,
-                           speed_mps=speeds[j], carrier_ghz=args.carrier)
-        tables[r] = outcomes(link, front, x, y, {0: trace}, args.seed + j)[0]
+    x, y, _ = held_out(bundle, link)
+    traces = {r: Trace.draw(frame_order(len(y), n, args.seed + j), args.channel, np.full(n, s, np.float32), args.hz,
+                            args.seed + 100 + j, speed_mps=speeds[j], carrier_ghz=args.carrier)
+              for j, (r, s) in enumerate(zip(robots, snrs))}
+    tables = outcomes(link, front, x, y, traces, args.seed)
     budget = args.budget_per_frame * args.hz * len(robots)
     configs = (front.on_channel(args.channel) if args.channel in front.channels else front).configurations
     rows = []

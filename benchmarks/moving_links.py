@@ -48,18 +48,20 @@ SOURCES = ("link_snr", "estimated", "filtered")
 
 @dataclass
 class Trace:
-    """One robot's link over time: mean SNR and the gain of each frame, on a named channel model."""
+    """One robot's link over time: which pool image each frame shows, its mean SNR and gain, on a channel model."""
 
+    frames: np.ndarray
     mean_snr: np.ndarray
     h: np.ndarray
     channel: str = "awgn"
     conditions: LinkConditions | None = None
 
     @classmethod
-    def draw(cls, channel: str, mean_snr: np.ndarray, hz: float, seed: int, **conditions) -> "Trace":
+    def draw(cls, frames: np.ndarray, channel: str, mean_snr: np.ndarray, hz: float, seed: int,
+             **conditions) -> "Trace":
         model = make_channel(channel, LinkConditions(frame_interval_s=1.0 / hz, **conditions))
-        return cls(np.asarray(mean_snr, np.float32), model.gains(len(mean_snr), np.random.default_rng(seed)),
-                   channel, model.conditions)
+        return cls(np.asarray(frames), np.asarray(mean_snr, np.float32),
+                   model.gains(len(mean_snr), np.random.default_rng(seed)), channel, model.conditions)
 
 
 def trajectory_snr(speed: float, seconds: float, hz: float, seed: int) -> np.ndarray:
@@ -68,29 +70,36 @@ def trajectory_snr(speed: float, seconds: float, hz: float, seed: int) -> np.nda
 
 
 @torch.no_grad()
-def outcomes(link, front, x, y, traces: dict, seed: int = 0) -> dict:
-    """{trace key: {configuration: correct, uses, gmacs, snr_est per frame}}: the edge once, every trace after."""
+def outcomes(link, front, x, y, traces: dict, seed: int = 0, batch: int = 250) -> dict:
+    """{trace key: {configuration: correct, uses, gmacs, snr_est per frame}}.
+
+    ``x``, ``y``: a pool of images; each trace's frames index it. The edge runs once per
+    configuration over the pool; every trace then sends its frames through its own channel.
+    """
     out = {key: {} for key in traces}
+    y = torch.as_tensor(y)
     for conf in tqdm(front.configurations, desc="configurations"):
         link.rate, link.schedule = conf.rate, MergeSchedule.of(conf)
-        frames = [link.edge(x[i:i + 250]) for i in range(0, len(y), 250)]
-        for key, tr in traces.items():
+        parts = [link.edge(x[i:i + batch]) for i in range(0, len(y), batch)]
+        symbols, sizes = torch.cat([f.symbols for f in parts]), torch.cat([f.sizes for f in parts])
+        uses = float(parts[0].channel_uses)
+        counts = parts[0].tokens_per_layer
+        for k, (key, tr) in enumerate(traces.items()):
             channel = Channel(tr.channel, csi="pilot", n_pilots=PILOT_RECORDS * conf.rate,
                               conditions=tr.conditions or LinkConditions())
-            gen = torch.Generator().manual_seed(seed)
-            correct, uses, gmacs, est = [], [], [], []
-            for k, frame in enumerate(frames):
-                sl = slice(250 * k, 250 * k + len(frame.sizes))
-                rx = channel.transmit(frame.symbols, torch.as_tensor(tr.mean_snr[sl]), gen,
-                                      h=torch.from_numpy(tr.h[sl]).to(torch.complex64))
-                pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1)
-                correct += (pred == y[sl]).tolist()
-                uses += [frame.channel_uses] * len(pred)
-                counts = frame.tokens_per_layer + list(link.model.merge_state.tokens_per_layer)
-                gmacs += [link.gmacs(counts)] * len(pred)
+            gen = torch.Generator().manual_seed(seed + k)        # each trace its own noise, the same for every c
+            correct, est = [], []
+            for i in range(0, len(tr.frames), batch):
+                idx = torch.as_tensor(tr.frames[i:i + batch])
+                rx = channel.transmit(symbols[idx], torch.as_tensor(tr.mean_snr[i:i + batch]), gen,
+                                      h=torch.from_numpy(tr.h[i:i + batch]).to(torch.complex64))
+                pred = link.decode(rx.symbols, rx.decoder_snr_db, sizes[idx]).argmax(-1)
+                correct += (pred == y[idx]).tolist()
                 est += rx.snr_est_db.tolist()
-            out[key][conf.name] = {"correct": np.array(correct), "uses": np.array(uses, float),
-                                   "gmacs": np.array(gmacs), "snr_est": np.array(est)}
+            n = len(tr.frames)
+            gmacs = link.gmacs(counts + list(link.model.merge_state.tokens_per_layer))
+            out[key][conf.name] = {"correct": np.array(correct), "uses": np.full(n, uses),
+                                   "gmacs": np.full(n, gmacs), "snr_est": np.array(est)}
     return out
 
 
@@ -110,15 +119,18 @@ def stream(policy, table: dict, mean_snr: np.ndarray, source: str, hz: float) ->
             "switches": int(sum(a != b for a, b in zip(names, names[1:]))), "choices": names}
 
 
-def held_out(bundle, link, n: int, seed: int):
-    """n frames of held-out embedded images (those no front search saw), in a seeded order."""
+def held_out(bundle, link):
+    """The held-out embedded images (those no front search saw) as a pool: x, y and where they start."""
     from semcom_ros.core.datasets import load_embedded_eval
 
     data = load_embedded_eval()
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
-    pool = np.arange(searched, len(data.labels))
-    order = np.random.default_rng(seed).permutation(pool)[np.arange(n) % len(pool)]
-    return link.preprocess([data.images[i] for i in order]), torch.as_tensor(data.labels[order]), searched
+    return link.preprocess(list(data.images[searched:])), torch.as_tensor(data.labels[searched:]), searched
+
+
+def frame_order(pool: int, n: int, seed: int) -> np.ndarray:
+    """n frames from a pool of images in a seeded order (repeating once the pool is used up)."""
+    return np.random.default_rng(seed).permutation(pool)[np.arange(n) % pool]
 
 
 def main() -> None:
@@ -140,14 +152,16 @@ def main() -> None:
     link = bundle.link(4, all_rates=True)
     front = bundle.front(4, link.depth)
     n = int(args.minutes * 60 * args.hz)
-    x, y, searched = held_out(bundle, link, n, args.seed)
+    x, y, searched = held_out(bundle, link)
+    order = frame_order(len(y), n, args.seed)
     link.rate, link.schedule = 4, MergeSchedule(ratios=[0.0] * link.depth)
     budget = args.budget_share * link.edge(x[:1]).channel_uses
     cells = {}
     for v in map(float, args.speeds.split(",")):
         for f in map(float, args.carriers.split(",")):
             mean = trajectory_snr(v, n / args.hz, args.hz, args.seed)
-            cells[(v, f)] = Trace.draw("correlated_rayleigh", mean, args.hz, args.seed + 1, speed_mps=v, carrier_ghz=f)
+            cells[(v, f)] = Trace.draw(order, "correlated_rayleigh", mean, args.hz, args.seed + 1, speed_mps=v,
+                                       carrier_ghz=f)
     tables = outcomes(link, front, x, y, cells, args.seed)
     fading = front.on_channel("correlated_rayleigh")
     rows = []
