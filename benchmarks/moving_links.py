@@ -4,7 +4,7 @@
 
 A robot drives back and forth between 3 and 30 m from its access point (the
 channel node's ``trajectory`` profile: log-distance path loss, exponent 3, 6 dB
-shadowing over 10 m) at 0.5, 2 and 10 m/s on 2.4 and 5.9 GHz, 10 frames/s, with
+shadowing over 10 m) at 0.1, 0.5, 2 and 10 m/s on 2.4 and 5.9 GHz, 10 frames/s, with
 time-correlated Rayleigh fading on top (Doppler f_D = v·f_c/c, pilot CSI).
 Common random numbers: every configuration of the built-in joint front is run
 on every frame of every cell once (held-out images, same fades), then the joint
@@ -141,7 +141,7 @@ def main() -> None:
     ap.add_argument("--bundle", default="default")
     ap.add_argument("--minutes", type=float, default=3.0)
     ap.add_argument("--hz", type=float, default=10.0)
-    ap.add_argument("--speeds", default="0.5,2,10")
+    ap.add_argument("--speeds", default="0.1,0.5,2,10", help="m/s (0.1: a robot creeping, fading that persists)")
     ap.add_argument("--carriers", default="2.4,5.9")
     ap.add_argument("--budget-share", type=float, default=0.4)
     ap.add_argument("--seed", type=int, default=0)
