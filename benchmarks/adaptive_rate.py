@@ -182,6 +182,9 @@ def main() -> None:
     table, snr = outcomes(link, front, x, y, {0: trace}, args.seed)[0], trace.mean_snr
     results, best_fixed = compare(args, front, channel_front(front, args.channel), table, snr, budget)
     n = len(snr)
+    # what no policy within the budget can beat by much: the most accurate configuration sent on every frame
+    ceiling = max(({"policy": f"fixed {front.label(c.name)}, any cost", **summarise([c.name] * n, table, front)}
+                   for c in front.configurations), key=lambda r: r["accuracy"])
     by = {r["policy"]: r for r in results}
     joint, only4 = by["lyapunov joint"], by["lyapunov rate 4"]
     targets = {"joint_mean_within_1.02_budget": joint["mean_channel_uses"] <= 1.02 * budget,
@@ -201,6 +204,7 @@ def main() -> None:
                         "walk_step_db_per_s": args.walk_step_db, "seed": args.seed},
               "fixed_within_budget": sum(r["policy"].startswith("fixed") for r in results),
               "best_fixed": best_fixed and best_fixed["policy"], "targets": targets,
+              "ceiling": {k: v for k, v in ceiling.items() if k != "choices"},
               "policies": [{k: v for k, v in r.items() if k != "choices"}
                            for r in results if not r["policy"].startswith("fixed") or r is best_fixed]}
     suffix = "" if args.channel == "awgn" else f"_{args.channel}"
