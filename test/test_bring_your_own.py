@@ -151,9 +151,7 @@ def test_ros_nodes_load_the_bundle_and_classify_camera_frames(own):
         assert driver.returncode == 0, driver.stderr.read().decode()[-2000:]
         spin_until(lambda: False, 2.0)
     finally:
-        for p in procs.values():
-            p.send_signal(2)
-        codes = {n: p.wait(timeout=30) for n, p in procs.items()}
+        codes = system.stop(procs)
         executor.shutdown()
         watcher.destroy_node()
         rclpy.shutdown()

@@ -101,9 +101,7 @@ class System:
         return json.loads(out.decode().strip().splitlines()[-1])
 
     def close(self):
-        for p in self.procs.values():
-            p.send_signal(2)
-        codes = {n: p.wait(timeout=30) for n, p in self.procs.items()}
+        codes = wiring.stop(self.procs)
         self.executor.shutdown()
         self.watcher.destroy_node()
         rclpy.shutdown()

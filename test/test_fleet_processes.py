@@ -174,10 +174,10 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
             counts, {r: len(v) for r, v in results.items()})
         assert len(results["r2"]) <= counts["r2"] + 2
     finally:
-        for p in [*procs.values(), *drivers.values()]:
+        for p in drivers.values():
             if p.poll() is None:
                 p.send_signal(2)
-        codes = {n: p.wait(timeout=30) for n, p in procs.items()}
+        codes = wiring.stop(procs)
         for p in drivers.values():
             p.wait(timeout=30)
         executor.shutdown()

@@ -86,12 +86,6 @@ def manager():
     m.close()
 
 
-def stop(procs):
-    for p in procs.values():
-        p.send_signal(2)
-    return {n: p.wait(timeout=30) for n, p in procs.items()}
-
-
 def test_camera_transitions_load_subscribe_unsubscribe_and_free(manager):
     procs = system.spawn({"semcom_camera": {"autostart": False, "viz_rate_hz": 0.0}}, names=("semcom_camera",),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -117,7 +111,7 @@ def test_camera_transitions_load_subscribe_unsubscribe_and_free(manager):
         assert manager.spin_until(lambda: manager.value("semcom_camera", "state") == "unconfigured", 5)
         assert manager.value("semcom_camera", "configuration") is None         # the model and front are gone
     finally:
-        codes = stop(procs)
+        codes = system.stop(procs)
     assert codes == {"semcom_camera": 0}
 
 
@@ -135,7 +129,7 @@ def test_a_bad_bundle_leaves_the_server_unconfigured_and_running(manager, tmp_pa
         assert int(manager.value("semcom_server", "configure_failures")) == 1
         assert procs["semcom_server"].poll() is None                 # still there, for the next attempt
     finally:
-        codes = stop(procs)
+        codes = system.stop(procs)
     assert codes == {"semcom_server": 0}
 
 
@@ -164,7 +158,7 @@ def test_started_as_the_launch_files_start_it_the_camera_ends_active_however_lon
         manager.drive(20)
         assert len(manager.symbols) - before >= 18
     finally:
-        codes = stop(procs)
+        codes = system.stop(procs)
     assert codes == {"semcom_camera": 0}
 
 
@@ -179,7 +173,7 @@ def test_a_node_meant_to_be_active_that_is_not_says_so(manager, tmp_path):
         assert "unconfigured" in status.message and "is not a bundle" in status.message
         assert procs["semcom_server"].poll() is None          # still running, for a lifecycle manager to retry
     finally:
-        codes = stop(procs)
+        codes = system.stop(procs)
     log = procs["semcom_server"].stderr.read().decode()
     assert codes == {"semcom_server": 0}
     assert "meant to be active (autostart) but unconfigured" in log, log[-2000:]

@@ -102,9 +102,7 @@ def link():
         if driver is not None:
             driver.terminate()
             driver.wait(timeout=30)
-        for p in procs.values():
-            p.send_signal(2)
-        codes = {n: p.wait(timeout=30) for n, p in procs.items()}
+        codes = wiring.stop(procs)
         executor.shutdown()
         watcher.destroy_node()
         rclpy.shutdown()

@@ -17,21 +17,15 @@ symbol, so the JSCC decoder sees "no information" rather than a wrong value.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
+from .registry import registry
+
 SPEED_OF_LIGHT = 299_792_458.0
 CHANNEL_MODELS: dict[str, type["ChannelModel"]] = {}
-
-
-def register_channel(name: str):
-    """File a channel model under ``name``: nodes, tools and launch files list their choices from here."""
-    def add(cls):
-        cls.name = name
-        CHANNEL_MODELS[name] = cls
-        return cls
-    return add
+register_channel = registry(CHANNEL_MODELS, "name")   # @register_channel("rician"): a model the node offers
 
 
 @dataclass
@@ -73,6 +67,20 @@ def bessel_j0(x) -> np.ndarray:
     return np.cos(np.multiply.outer(np.asarray(x, float), np.sin(theta))).mean(axis=-1)
 
 
+def gauss_markov(w: np.ndarray, rho: float, previous=None) -> np.ndarray:
+    """x_t = ρ·x_{t-1} + sqrt(1-ρ²)·w_t: unit-variance white noise ``w`` made correlated, stationary throughout.
+
+    With no ``previous`` value the sequence starts at w_0 (already stationary).
+    """
+    gain = math.sqrt(max(1 - rho * rho, 0.0))
+    out = np.empty(len(w), np.result_type(w, float))
+    x = previous
+    for t in range(len(w)):
+        x = w[t] if x is None else rho * x + gain * w[t]
+        out[t] = x
+    return out
+
+
 def complex_gaussian(rng: np.random.Generator, n: int) -> np.ndarray:
     """n samples of CN(0, 1)."""
     return (rng.standard_normal(n) + 1j * rng.standard_normal(n)) * math.sqrt(0.5)
@@ -99,9 +107,13 @@ class ChannelModel:
         """(frames, symbols) True where a data symbol is lost, or None if this model erases nothing."""
         return None
 
+    def conditions_read(self) -> dict:
+        """The link conditions this model reads, with their values."""
+        return {k: getattr(self.conditions, k) for k in self.uses}
+
     def describe(self) -> dict:
         """The model and the conditions it reads: what the channel node announces."""
-        return {"channel": self.name, **{k: getattr(self.conditions, k) for k in self.uses}}
+        return {"channel": self.name, **self.conditions_read()}
 
 
 @register_channel("awgn")
@@ -134,13 +146,7 @@ class CorrelatedRayleigh(ChannelModel):
 
     def gains(self, frames, rng, dt=None):
         rho = self.correlation(self.conditions.frame_interval_s if dt is None else max(float(dt), 0.0))
-        w = complex_gaussian(rng, frames)
-        out = np.empty(frames, complex)
-        h = w[0] if self.h is None else rho * self.h + math.sqrt(max(1 - rho * rho, 0.0)) * w[0]
-        out[:1] = h
-        for t in range(1, frames):
-            h = rho * h + math.sqrt(max(1 - rho * rho, 0.0)) * w[t]
-            out[t] = h
+        out = gauss_markov(complex_gaussian(rng, frames), rho, self.h)
         if frames:
             self.h = out[-1]
         return out
@@ -206,5 +212,5 @@ def make_channel(name: str, conditions: LinkConditions | None = None, **override
         unknown = set(overrides) - {f.name for f in fields(LinkConditions)}
         if unknown:
             raise ValueError(f"unknown link conditions {sorted(unknown)}")
-        base = LinkConditions(**{**base.__dict__, **overrides})
+        base = replace(base, **overrides)
     return CHANNEL_MODELS[name](base)

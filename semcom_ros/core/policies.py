@@ -20,19 +20,9 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .front_file import Configuration, Front
+from .registry import registry
 
 COSTS = ("gmacs", "channel_uses")
-
-
-def registry(table: dict):
-    """``register(mode)`` for ``table``: a class decorator that files the class under its mode name."""
-    def register(mode: str):
-        def add(cls):
-            cls.mode = mode
-            table[mode] = cls
-            return cls
-        return add
-    return register
 
 
 POLICIES: dict[str, type["Policy"]] = {}

@@ -17,6 +17,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .channel_models import gauss_markov
+
 PROFILES = ("constant", "steps", "sine", "random_walk", "trajectory", "csv")
 # Link SNRs outside this range are not measurements of a radio link but faults (a sensor's
 # sentinel value, an unset field, a noise-free estimate): nodes drop them and count them.
@@ -122,13 +124,8 @@ def shadowing_map(d_min: float, d_max: float, sigma_db: float, d_c: float, seed:
     """Shadowing (dB) on a grid of distances: a stationary AR(1) with ρ = exp(-step/d_c) between neighbours."""
     step = min(d_c / 20, 0.25)
     grid = np.arange(d_min, d_max + step, step)
-    rho = math.exp(-step / d_c)
     w = np.random.default_rng(seed).standard_normal(len(grid))
-    s = np.empty(len(grid))
-    s[0] = w[0]
-    for i in range(1, len(grid)):
-        s[i] = rho * s[i - 1] + math.sqrt(1 - rho * rho) * w[i]
-    return grid, sigma_db * s
+    return grid, sigma_db * gauss_markov(w, math.exp(-step / d_c))
 
 
 def load_trace(path: str | Path) -> tuple[np.ndarray, np.ndarray]:

@@ -22,7 +22,7 @@ from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError
-from .policy_host import PolicyHost
+from .policy_host import CHANNEL_PARAM, PolicyHost
 from .process import run_node
 from .robots import count_robot_error, robot_names, scoped
 from .symbol_cloud import data_symbols
@@ -48,8 +48,7 @@ class FleetPolicyNode(PolicyHost):
         self.param("rates", [0], "JSCC rates to choose from (0: every rate of the bundle's front)")
         self.param("default_rate_hz", 10.0, "frame rate assumed for a robot until its frames are measured",
                    lo=1e-3, hi=1e4)
-        self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
-                   "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
+        self.param("channel", "", CHANNEL_PARAM, choices=("",) + CHANNELS)
         declare_bundle_params(self)
         self.robots = robot_names(self.p("robots"))
         if self.robots == [""]:

@@ -23,7 +23,7 @@ from ..core.snr_filter import SnrFilter
 from ..core.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
 from .msg_convert import MessageError
-from .policy_host import PolicyHost
+from .policy_host import CHANNEL_PARAM, PolicyHost
 from .process import run_node
 from .symbol_cloud import data_symbols
 
@@ -59,8 +59,7 @@ class PolicyNode(PolicyHost):
                    "before choosing: with link_snr remapped to the server's estimated_snr, about 1 s recovers the "
                    "mean SNR the fading tables are indexed by; 0: use each value as it comes", lo=0.0, hi=3600.0)
         self.param("cost", "gmacs", "constraint modes: the cost to cap or minimise", choices=COSTS)
-        self.param("channel", "", "channel model whose accuracy tables the policy uses; empty: the one the channel "
-                   "node announces on link_channel (until then, the front's own)", choices=("",) + CHANNELS)
+        self.param("channel", "", CHANNEL_PARAM, choices=("",) + CHANNELS)
         declare_bundle_params(self)
         self.front = node_front(self, load_bundle(self.p("bundle")))
         self.follow_channel(["link_channel"])

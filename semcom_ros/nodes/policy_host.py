@@ -19,6 +19,8 @@ from std_msgs.msg import String
 from ..core.channel_models import CHANNELS
 from .base import LATCHED, SemcomNode, guarded
 
+CHANNEL_PARAM = ("channel model whose accuracy tables the policy uses; empty: the one the channel node announces "
+                 "on link_channel (until then, the front's own)")      # the description both policy nodes declare
 CARRIED_STATE = ("queue", "frames", "uses", "last_charge", "rates")    # a budget's history survives a table change
 
 

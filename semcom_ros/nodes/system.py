@@ -6,6 +6,7 @@ which parameters; this is the one place that does it outside the launch files.
 """
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -60,3 +61,11 @@ def spawn(parameters: dict[str, dict], names=PIPELINE, namespace: str = "", **po
         out[name] = subprocess.Popen([sys.executable, "-m", "semcom_ros.nodes.start", node_module, "--ros-args",
                                       *args], **popen)
     return out
+
+
+def stop(procs: dict[str, subprocess.Popen], timeout: float = 30.0) -> dict[str, int]:
+    """Ctrl-C every node process still running, as ``ros2 launch`` does, and return each one's exit code."""
+    for p in procs.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    return {name: p.wait(timeout=timeout) for name, p in procs.items()}

@@ -23,7 +23,7 @@ import torch
 from tqdm import tqdm
 
 from ..core.bundle import BundleError, card_entry
-from ..core.channel_models import CHANNELS, LinkConditions
+from ..core.channel_models import CHANNELS, LinkConditions, make_channel
 from ..core.channel_tables import PILOT_RECORDS, accuracy_tables
 from ..core.merging_vit import MergeSchedule
 from .cli_common import add_bundle_args, add_images_arg, image_set, open_bundle, parse_args
@@ -90,8 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         made = {"images": f"{start}..{end - 1}", "csi": "pilot", "pilot_records": PILOT_RECORDS,
                 "date": datetime.date.today().isoformat()}
         raw["channel_tables"] = {**(raw.get("channel_tables") or {}),
-                                 **{ch: {**made, **{k: v for k, v in conditions.__dict__.items()
-                                                    if k in _reads(ch)}} for ch in channels}}
+                                 **{ch: {**made, **make_channel(ch, conditions).conditions_read()} for ch in channels}}
         bundle.save_front(rate, raw)
         summary[rate] = {"configurations": len(confs), "images": end - start}
     bundle.add_card(card_entry("channel_tables", channels=channels, rates=bundle.front_rates,
@@ -101,12 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     bundle.save()
     print(json.dumps({"bundle": str(bundle.path), "channels": channels, "fronts": summary}))
     return 0
-
-
-def _reads(channel: str) -> tuple[str, ...]:
-    from ..core.channel_models import CHANNEL_MODELS
-
-    return CHANNEL_MODELS[channel].uses
 
 
 if __name__ == "__main__":

@@ -67,9 +67,10 @@ def train(link: SemanticLink, x: torch.Tensor, y: torch.Tensor, rates: list[int]
     torch.manual_seed(seed)
     for p in link.model.parameters():
         p.requires_grad_(False)
-    mixture = {m: [Channel(c, csi="pilot", n_pilots=PILOT_RECORDS * m) for c in channels] for m in rates}
-    if tuple(channels) == ("awgn",):
+    if tuple(channels) == ("awgn",):      # as before the mixture: AWGN, known CSI
         mixture = {m: [Channel("awgn")] for m in rates}
+    else:
+        mixture = {m: [Channel(c, csi="pilot", n_pilots=PILOT_RECORDS * m) for c in channels] for m in rates}
     dim = link.model.embed_dim
     codes = {m: JSCC(dim, m, snr_range_db=snr_db).to(link.device) for m in rates}
     sample = edge_tokens(link, x[:min(len(x), 512)], batch)
