@@ -41,10 +41,16 @@ class LinkWatcher(Node):
         self.link_snr = []
         self.create_subscription(Float32, "link_snr", lambda m: self.link_snr.append((time.monotonic(), m.data)),
                                  RELIABLE)
-        self.create_subscription(String, "link_channel", lambda m: self.announced.append(json.loads(m.data)), LATCHED)
+        self.create_subscription(String, "link_channel", self.on_channel, LATCHED)
         self.create_subscription(Float32, "estimated_snr", lambda m: self.snr.append(m.data), RELIABLE)
         self.create_subscription(PointCloud2, "received_symbols", self.on_frame, NEWEST_FRAME)
         self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, RELIABLE)
+
+    def on_channel(self, msg):
+        try:
+            self.announced.append(json.loads(msg.data))
+        except ValueError:
+            pass                  # the bad announcements a test sends itself
 
     def on_frame(self, msg):
         _, symbols, sizes, m, _ = read_cloud(msg)
@@ -77,11 +83,11 @@ def link():
     def dead():
         return {n: p.stderr.read().decode()[-2000:] for n, p in procs.items() if p.poll() is not None}
 
-    def set_params(node, **values):
+    def set_params(node, accepted=True, **values):
         assert clients[node].wait_for_services(30)
         future = clients[node].set_parameters([Parameter(k, value=v) for k, v in values.items()])
         executor.spin_until_future_complete(future, timeout_sec=30)
-        assert future.done() and all(r.successful for r in future.result().results), future.result()
+        assert future.done() and all(r.successful == accepted for r in future.result().results), future.result()
 
     def collect(seconds):
         """Estimated SNRs and (pilot, data) zero fractions of the frames that arrive over ``seconds``."""
@@ -173,3 +179,20 @@ def test_trajectory_profile_drives_the_mean_snr(link):
     # frames come every 0.1 s, 1 m apart: the extremes seen lie within a metre of the turning points
     assert snr(4.0) <= values.max() <= snr(3.0) + 1e-3 and snr(30.0) - 1e-3 <= values.min() <= snr(29.0)
     link.set("semcom_channel", profile="constant")
+
+
+def test_bad_link_settings_are_refused_and_bad_announcements_counted(link):
+    """Out-of-range conditions and unknown models are refused with a reason; a malformed link_channel is counted."""
+    link.set("semcom_channel", accepted=False, burst_loss=0.99)
+    link.set("semcom_channel", accepted=False, channel="two_ray")
+    link.set("semcom_channel", accepted=False, block_symbols=0)
+    link.set("semcom_policy", accepted=False, channel="two_ray")
+    rogue = link.watcher.create_publisher(String, "link_channel", LATCHED)
+    for bad in ("not json", '{"channel": "two_ray"}', '{"speed_mps": 1.0}'):
+        rogue.publish(String(data=bad))
+        link.spin_until(lambda: False, 0.3)
+    assert link.spin_until(lambda: int(link.watcher.status["semcom_policy"].get("bad_link_channel", 0)) >= 3, 10), \
+        link.watcher.status["semcom_policy"]
+    # the policy keeps the channel node's last good announcement
+    assert link.watcher.status["semcom_policy"]["accuracy_tables"] == link.watcher.status["semcom_channel"]["channel"]
+    assert int(link.watcher.status["semcom_channel"]["rejected_parameters"]) >= 3 and not link.dead()
