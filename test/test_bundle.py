@@ -4,7 +4,8 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from semcom_ros.core.bundle import BundleError, copy_bundle, load_bundle
+from semcom_ros.core.bundle import BundleError, load_bundle
+from semcom_ros.core.bundle_create import copy_bundle
 from semcom_ros.core.jscc import JSCC
 from semcom_ros.tools.bundle import main as bundle_main
 

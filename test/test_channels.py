@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from semcom_ros.core.channel_models import CHANNELS, make_channel
-from semcom_ros.core.channels import Channel, complex_normal, noise_variance, power_normalize
+from semcom_ros.core.channels import Channel, complex_normal, noise_variance, pilot_symbols, power_normalize, propagate
 
 
 def frames(b=64, k=2000, seed=0):
@@ -88,7 +88,6 @@ def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
     import numpy as np
 
     from semcom_ros.core import numpy_channel
-    from semcom_ros.core.channels import propagate
 
     rng, g = np.random.default_rng(1), torch.Generator().manual_seed(1)
     x = np.exp(1j * np.linspace(0, 6.28, 400)).astype(np.complex64)       # unit power
@@ -117,3 +116,27 @@ def test_channel_emulator_node_runs_without_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("kind", ["awgn", "rayleigh"])
+@pytest.mark.parametrize("snr_db", [-5.0, 20.0])
+def test_the_servers_numpy_receiver_equalises_as_the_torch_one(kind, snr_db):
+    """numpy_channel.receive (the server's per-frame path) = estimate_from_pilots + equalize, frame by frame."""
+    import numpy as np
+
+    from semcom_ros.core import numpy_channel
+    from semcom_ros.core.channels import equalize, estimate_from_pilots, with_pilots
+
+    g = torch.Generator().manual_seed(3)
+    n_pilots, z = 16, torch.randn(50, 120, dtype=torch.complex64, generator=g)
+    y, _, _ = propagate(with_pilots(z, n_pilots), kind, snr_db, g)
+    h_est, snr_est = estimate_from_pilots(y, n_pilots)
+    data = equalize(y[:, n_pilots:], h_est)
+    for i in range(len(y)):
+        got, snr = numpy_channel.receive(y[i].numpy(), n_pilots)
+        assert got.dtype == np.complex64 and got.shape == (120,)
+        np.testing.assert_allclose(got, data[i].numpy(), rtol=1e-4, atol=1e-5)
+        assert snr == pytest.approx(snr_est[i].item(), abs=1e-3)
+    # the pilots are the torch ones, and a dead channel is guarded as equalize guards it
+    np.testing.assert_allclose(numpy_channel.pilot_symbols(8, 2.0), pilot_symbols(8, 2.0).numpy(), atol=1e-5)
+    assert np.isfinite(numpy_channel.receive(np.zeros(40, np.complex64), n_pilots)[0]).all()

@@ -38,9 +38,9 @@ def node_declares(module: str) -> tuple[str, set[str]]:
     src = (ROOT / "semcom_ros" / (module.replace(".", "/") + ".py")).read_text()
     name = re.search(r'super\(\).__init__\("(\w+)"', src).group(1)
     params = set(re.findall(r'self\.param\("(\w+)"', src))
-    base = (ROOT / "semcom_ros" / "nodes" / "base.py").read_text()
+    shared = (ROOT / "semcom_ros" / "nodes" / "bundle_params.py").read_text()
     helpers = {helper: set(re.findall(r'node\.param\("(\w+)"', body))
-               for helper, body in re.findall(r"\ndef (declare_\w+)\(node.*?\n(.*?)(?=\n\S)", base, re.S)}
+               for helper, body in re.findall(r"\ndef (declare_\w+)\(node.*?\n(.*?)(?=\n\S)", shared, re.S)}
     helpers["declare_link_params"] |= helpers["declare_bundle_params"]      # the one calls the other
     for helper, declared in helpers.items():
         if f"{helper}(self)" in src:
@@ -53,6 +53,8 @@ def node_declares(module: str) -> tuple[str, set[str]]:
     if "ManagedNode)" in src:
         managed = (ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()
         params |= set(re.findall(r'self\.param\("(\w+)"', managed))
+    # every node is a SemcomNode, which declares its own (the executor)
+    params |= set(re.findall(r'self\.param\("(\w+)"', (ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
     return name, params
 
 
@@ -131,11 +133,12 @@ def declared_defaults(module: str) -> dict:
     src = (ROOT / "semcom_ros" / (module.replace(".", "/") + ".py")).read_text()
     trees = [ast.parse(src)]
     if "declare_link_params(self" in src or "declare_bundle_params(self" in src:
-        trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
+        trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "bundle_params.py").read_text()))
     if "ImageInput" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "image_input.py").read_text()))
     if "ManagedNode)" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()))
+    trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
     out = {}
     for tree in trees:
         for n in ast.walk(tree):

@@ -4,8 +4,8 @@ The signal shuts the ROS context down from rclpy's signal handler while the
 executor may be anywhere in its loop (building a wait set, inside a callback,
 publishing), so each round starts the five nodes as processes, drives them
 above capacity with 640x480 frames, and sends SIGINT to all of them at once at
-a random moment. ``SEMCOM_SIGINT_ROUNDS`` sets the rounds (each node gets one
-SIGINT per round).
+a random moment; no node may leave its shared-memory segments behind.
+``SEMCOM_SIGINT_ROUNDS`` sets the rounds (each node gets one SIGINT per round).
 """
 import os
 import random
@@ -30,6 +30,11 @@ LOAD = {"image_source": {"rate_hz": 120.0},                     # on top of the 
         "semcom_policy": {"min_dwell_s": 0.0}}
 
 
+def shm_segments() -> set[str]:
+    """Fast DDS's per-participant shared-memory segments (its port files are meant to stay)."""
+    return {f.name for f in Path("/dev/shm").glob("fastdds_*") if "port" not in f.name}
+
+
 def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
     rng = random.Random(7)
     driver = subprocess.Popen([sys.executable, str(DRIVER), "--frames", "1000000", "--rate", "80", "--size",
@@ -43,7 +48,11 @@ def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
     executor.add_node(node)
     problems = []
     try:
+        end = time.monotonic() + 60          # the driver's participant (and its segments) exists before round 0
+        while node.count_publishers("image") == 0 and time.monotonic() < end:
+            executor.spin_once(timeout_sec=0.1)
         for round_ in range(ROUNDS):
+            segments = shm_segments()
             procs = system.spawn(LOAD, names=tuple(system.NODES), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             results.clear()
             end = time.monotonic() + 180
@@ -60,6 +69,10 @@ def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
                 err = proc.communicate(timeout=60)[1].decode(errors="replace")
                 if proc.returncode != 0 or "Traceback" in err or "RCLError" in err:
                     problems.append(f"round {round_} {name}: status {proc.returncode}\n{err[-1500:]}")
+            # each process took its DDS participant's shared-memory segments (tens of MB of RAM) with it
+            left = shm_segments() - segments
+            if left:
+                problems.append(f"round {round_}: shared-memory segments outlived the nodes: {sorted(left)}")
     finally:
         driver.send_signal(signal.SIGINT)
         try:

@@ -51,10 +51,11 @@ class TwoHosts:
         for ns in (self.robot, self.server):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
-    def watcher(self, seconds: float, frames: int = 0) -> tuple[subprocess.Popen, Path]:
+    def watcher(self, seconds: float, frames: int = 0,
+                topics: str = "classification") -> tuple[subprocess.Popen, Path]:
         """Start ``watch`` on the server host and return once it listens; touch the returned path to stop it."""
         ready, stop = Path(tempfile.mkdtemp()) / "watching", Path(tempfile.mkdtemp()) / "stop"
-        proc = self.run(self.server, [__file__, "--watch", str(seconds), str(frames), str(ready), str(stop)],
+        proc = self.run(self.server, [__file__, "--watch", str(seconds), str(frames), str(ready), str(stop), topics],
                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
         while not ready.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -75,12 +76,13 @@ def watched(proc: subprocess.Popen, timeout: float = 120) -> dict[int, dict]:
     return {int(k): v for k, v in json.loads(out.decode().strip().splitlines()[-1]).items()}
 
 
-def watch(seconds: float, frames: int, ready: str, stop: str) -> None:
+def watch(seconds: float, frames: int, ready: str, stop: str, topics: str = "classification") -> None:
     """Server host: collect classifications until ``frames`` (0: no limit), ``stop`` exists or ``seconds``.
 
-    Creates ``ready`` once its subscription has matched the publisher of ``classification``
-    (that node has configured, its model loaded), so a stream started after it is seen
-    from its first frame. Prints frame index -> values and latency as one JSON line.
+    ``topics``: comma-separated classification topics (one per robot of a fleet). Creates
+    ``ready`` once every subscription has matched its publisher (that node has configured,
+    its model loaded), so a stream started after it is seen from its first frame. Prints
+    frame index -> values and latency as one JSON line.
     """
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
@@ -96,9 +98,9 @@ def watch(seconds: float, frames: int, ready: str, stop: str) -> None:
         got[int(msg.header.frame_id)] = {"latency_ms": 1e3 * (time.time() - sent),
                                          **{kv.key: kv.value for kv in msg.status[0].values}}
 
-    sub = node.create_subscription(DiagnosticArray, "classification", on_result, RELIABLE)
+    subs = [node.create_subscription(DiagnosticArray, t, on_result, RELIABLE) for t in topics.split(",")]
     end = time.monotonic() + seconds
-    while time.monotonic() < end and sub.get_publisher_count() == 0:
+    while time.monotonic() < end and not all(sub.get_publisher_count() for sub in subs):
         rclpy.spin_once(node, timeout_sec=0.1)
     Path(ready).touch()
     while time.monotonic() < end and not (frames and len(got) >= frames) and not Path(stop).exists():
@@ -110,4 +112,4 @@ def watch(seconds: float, frames: int, ready: str, stop: str) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--watch"]:
-        watch(float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+        watch(float(sys.argv[2]), int(sys.argv[3]), *sys.argv[4:7])

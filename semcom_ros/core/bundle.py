@@ -14,7 +14,6 @@ Every tool that adds a part records how it was made in the card.
 from __future__ import annotations
 
 import datetime
-import shutil
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -23,11 +22,8 @@ from pathlib import Path
 import yaml
 
 from .bundle_manifest import FORMAT_VERSION, BundleError, validate_manifest
-from .channel_models import CHANNELS
-from .front_file import table_problems
 
-__all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "copy_bundle", "load_bundle", "new_bundle",
-           "validate_manifest"]
+__all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "load_bundle", "validate_manifest"]
 
 MANIFEST = "bundle.yaml"
 BUILTIN = "default"
@@ -232,37 +228,9 @@ class Bundle:
 
     def check(self) -> list[str]:
         """Load every part and report what does not fit (empty: all parts fit)."""
-        problems = []
-        try:
-            loaded = self.load_model()
-        except Exception as exc:  # noqa: BLE001 - report, don't stop, so the user sees everything at once
-            return [f"model: {exc}"]
-        dim, depth = loaded.model.embed_dim, len(loaded.model.blocks)
-        tokens = loaded.model.patch_embed.num_patches
-        for rate in self.rates:
-            try:
-                self.load_jscc(rate, dim)
-                split = self.jscc_entry(rate)["split"]
-                if not 0 < split <= depth:
-                    problems.append(f"JSCC rate {rate}: split {split} outside 1..{depth}")
-            except Exception as exc:  # noqa: BLE001
-                problems.append(f"JSCC rate {rate}: {exc}")
-        for rate in self.front_rates:
-            try:
-                front = self.rate_front(rate, depth, tokens)
-                problems += [f"front rate {rate}: {p}" for p in table_problems(front, CHANNELS)]
-            except Exception as exc:  # noqa: BLE001
-                problems.append(f"front rate {rate}: {exc}")
-        if self.has_joint_front:
-            try:
-                joint = self.joint_front(depth, tokens)
-                problems += [f"joint front: {p}" for p in table_problems(joint, CHANNELS)]
-                missing = sorted(set(joint.rates) - set(self.rates))
-                if missing:
-                    problems.append(f"joint front: configurations at rates {missing} but no JSCC code for them")
-            except Exception as exc:  # noqa: BLE001
-                problems.append(f"joint front: {exc}")
-        return problems
+        from .bundle_check import bundle_problems
+
+        return bundle_problems(self)
 
     # --- writing parts (tools) -----------------------------------------------------------------
     def writable(self) -> "Bundle":
@@ -333,33 +301,3 @@ def load_bundle(spec: str | Path) -> Bundle:
     if absent:
         raise BundleError(f"bundle {path}: {MANIFEST} names files that are not there: {', '.join(absent)}")
     return Bundle(path, data)
-
-
-def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dict, class_names: list[str],
-               state: dict, entry: dict) -> Bundle:
-    """Write a bundle holding a classifier only (JSCC codes and fronts come later)."""
-    out = Path(out)
-    if (out / MANIFEST).exists():
-        raise BundleError(f"{out} already holds a bundle; choose another folder")
-    out.mkdir(parents=True, exist_ok=True)
-    save_tensors(state, out / MODEL_FILE)
-    bundle = Bundle(out, {"format": FORMAT_VERSION, "name": out.name,
-                          "model": {"architecture": architecture, "kwargs": kwargs, "weights": MODEL_FILE},
-                          "preprocess": preprocess, "class_names": list(class_names), "jscc": {}, "fronts": {},
-                          "card": [entry]})
-    bundle.save()
-    return bundle
-
-
-def copy_bundle(src: str | Path, out: str | Path) -> Bundle:
-    """A writable copy of a bundle (e.g. of the built-in one, to retrain its codes)."""
-    source = load_bundle(src)
-    out = Path(out)
-    if out.exists():
-        raise BundleError(f"{out} exists; copy into a new folder")
-    shutil.copytree(source.path, out)
-    copy = load_bundle(out)
-    copy.manifest["name"] = out.name
-    copy.add_card(card_entry("copy", source=str(source.path)))
-    copy.save()
-    return copy

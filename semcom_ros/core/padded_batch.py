@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
+import numpy as np
 import torch
 
-from .channels import equalize, estimate_from_pilots
+from .numpy_channel import receive
 from .link import SemanticLink
 from .merging_vit import MergeSchedule
 
@@ -41,13 +42,12 @@ class ReceivedFrame:
         return int(self.symbols.shape[0])
 
     @classmethod
-    def from_received(cls, y: torch.Tensor, n_pilot_symbols: int, sizes: torch.Tensor, rate: int,
+    def from_received(cls, y: np.ndarray, n_pilot_symbols: int, sizes: np.ndarray, rate: int,
                       schedule: MergeSchedule | None = None) -> "ReceivedFrame":
         """Estimate the channel from the leading pilots of ``y`` (1-D) and equalise the data after them."""
-        y = y.reshape(1, -1)
-        h_est, snr_est = estimate_from_pilots(y, n_pilot_symbols)
-        data = equalize(y[:, n_pilot_symbols:], h_est)[0]
-        return cls(data, float(snr_est[0]), sizes.reshape(-1), int(rate), schedule)
+        data, snr_db = receive(np.asarray(y, dtype=np.complex64).reshape(-1), n_pilot_symbols)
+        return cls(torch.from_numpy(data), snr_db, torch.from_numpy(np.asarray(sizes, dtype=np.float32).reshape(-1)),
+                   int(rate), schedule)
 
 
 def merges_on_server(link: SemanticLink, schedule: MergeSchedule | None) -> bool:

@@ -1,4 +1,4 @@
-"""What every semcom_ros node shares: declared parameters, counters on /diagnostics, QoS, the bundle."""
+"""What every semcom_ros node shares: declared parameters, counters on /diagnostics, QoS."""
 from __future__ import annotations
 
 import functools
@@ -21,6 +21,7 @@ NEWEST_FRAME = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 
 
 RELIABILITIES = ("best_effort", "reliable")
+EXECUTORS = ("single_threaded", "events")      # nodes/process.py builds them
 
 
 def image_qos(reliability: str = "best_effort") -> QoSProfile:
@@ -122,6 +123,9 @@ class SemcomNode(Node):
         self.incoming: dict[str, Any] = {}
         self.add_pre_set_parameters_callback(self._as_declared)
         self.add_on_set_parameters_callback(self._check_parameters)
+        self.param("executor", "single_threaded", "how this process runs its callbacks: single_threaded (rclpy's "
+                   "wait-set executor) or events (rclpy's experimental EventsExecutor: less Python per message)",
+                   choices=EXECUTORS, read_only=True)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
         self._diag_timer = self.create_timer(1.0, self.publish_diagnostics)
         self.add_post_set_parameters_callback(self._after_parameters)
@@ -254,46 +258,6 @@ class SemcomNode(Node):
         msg = DiagnosticArray(status=[status])
         msg.header.stamp = self.get_clock().now().to_msg()
         self._diag_pub.publish(msg)
-
-
-def declare_bundle_params(node: SemcomNode, rate: bool = True) -> None:
-    """The ``bundle`` (and, unless ``rate`` is false, ``rate``) parameters every pipeline node shares."""
-    node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
-               read_only=True)
-    if not rate:
-        return
-    node.param("rate", 4, "starting JSCC rate (complex symbols per token; one of the bundle's rates): what a "
-               "schedule name without a rate (p06) means; S1/S2/S3 and names like p06@m8 carry their own, and the "
-               "rate can change per frame", lo=1, hi=64, read_only=True)
-
-
-def node_front(node: SemcomNode, bundle, depth: int | None = None, tokens: int | None = None):
-    """The bundle's front for the node's rate, saying so when it was made for another rate."""
-    front = bundle.front(node.p("rate"), depth, tokens)
-    if not front.joint and front.rate != node.p("rate"):
-        node.get_logger().warning(f"bundle {bundle.name} has no front for rate {node.p('rate')}; using the one "
-                                  f"for rate {front.rate} (its accuracy figures are for it)")
-    return front
-
-
-def declare_link_params(node: SemcomNode, rate: bool = True) -> None:
-    """Bundle, rate, device and threads: what the camera and server nodes load their link from."""
-    declare_bundle_params(node, rate)
-    node.param("threads", 1, "CPU threads for torch (1 suits single frames; nodes share the CPU)", lo=1, hi=256,
-               read_only=True)
-    node.param("device", "cpu", "torch device: cpu, cuda or cuda:N (checked when configuring)", read_only=True)
-
-
-def load_link(node: SemcomNode):
-    """The bundle, the semantic link (every JSCC rate, starting at the node's) and the front that goes with it."""
-    import torch
-
-    from ..core.bundle import load_bundle
-
-    bundle = load_bundle(node.p("bundle"))
-    torch.set_num_threads(node.p("threads"))
-    link = bundle.link(node.p("rate"), node.p("device"), all_rates=True)   # no CUDA: refused now, not at a frame
-    return bundle, link, node_front(node, bundle, link.depth, link.model.patch_embed.num_patches)
 
 
 def guarded(counter: str) -> Callable:

@@ -20,7 +20,8 @@ from std_msgs.msg import String
 from ..core.channels import with_pilots
 from ..core.merge_viz import render_partition
 from ..core.merging_vit import MergeSchedule
-from .base import LATCHED, NEWEST_FRAME, declare_link_params, load_link, now_s
+from .base import LATCHED, NEWEST_FRAME, now_s
+from .bundle_params import declare_link_params, load_link
 from .image_input import ImageInput
 from .managed import ManagedNode
 from .msg_convert import array_to_image, converter_name

@@ -14,7 +14,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 from std_msgs.msg import String
 
 from ..core.merging_vit import MergeSchedule
-from .base import RELIABLE, declare_link_params
+from .base import RELIABLE
+from .bundle_params import declare_link_params
 from .classification import classification, latency_s
 from .image_input import ImageInput
 from .managed import ManagedNode

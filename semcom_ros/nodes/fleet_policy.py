@@ -20,7 +20,8 @@ from ..core.channel_models import CHANNELS
 from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
 from ..core.policies import configurations_at
 from ..core.snr_profiles import implausible_snr
-from .base import LATCHED, NEWEST_FRAME, RELIABLE, declare_bundle_params, guarded, node_front, now_s
+from .base import LATCHED, NEWEST_FRAME, RELIABLE, guarded, now_s
+from .bundle_params import declare_bundle_params, node_front
 from .msg_convert import MessageError
 from .policy_host import CHANNEL_PARAM, PolicyHost
 from .process import run_node

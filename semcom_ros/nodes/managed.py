@@ -109,5 +109,15 @@ class ManagedNode(LifecycleNodeMixin, SemcomNode):
         self.cleanup()
         return TransitionCallbackReturn.SUCCESS
 
+    def destroy_node(self) -> None:
+        """Also release the lifecycle state machine, which holds the node's handle.
+
+        While any handle lives the DDS participant does, so its shared-memory segments (tens of
+        MB) would outlive the process, which leaves without the interpreter's final collection
+        (``process.leave``).
+        """
+        super().destroy_node()
+        self._state_machine.destroy_when_not_in_use()
+
     def lifecycle_values(self) -> dict[str, Any]:
         return {"state": self.state, **({"configure_failure": self.failure} if self.failure else {})}

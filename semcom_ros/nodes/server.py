@@ -18,7 +18,6 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import torch
 from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
@@ -27,7 +26,8 @@ from ..core.merging_vit import MergeSchedule
 from ..core.newest_frames import NewestFrames
 from ..core.padded_batch import ReceivedFrame, decode_frames
 from ..core.snr_profiles import implausible_snr
-from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, declare_link_params, guarded, load_link
+from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, guarded
+from .bundle_params import declare_link_params, load_link
 from .classification import classification, latency_s
 from .managed import ManagedNode
 from .msg_convert import MessageError
@@ -85,7 +85,9 @@ class ServerNode(ManagedNode):
         self.mailbox = NewestFrames()
         self.window_timer = None
         self.batches = 0
-        self.wake = self.create_guard_condition(self.drain)
+        # a zero-period timer, reset to wake the decoder: as a guard condition would, but every executor has timers
+        self.wake = self.create_timer(0.0, self.on_wake)
+        self.wake.cancel()
         self.start()
 
     def configure(self) -> None:
@@ -143,8 +145,7 @@ class ServerNode(ManagedNode):
         conf = self.front.configurations[config]
         if conf.rate != m:
             raise MessageError(f"configuration {conf.name} sends {conf.rate} symbols per token, the frame has {m}")
-        frame = ReceivedFrame.from_received(torch.from_numpy(symbols), pilots * m,
-                                            torch.from_numpy(sizes[pilots:]), m, MergeSchedule.of(conf))
+        frame = ReceivedFrame.from_received(symbols, pilots * m, sizes[pilots:], m, MergeSchedule.of(conf))
         return frame, conf
 
     @guarded("processing_errors")
@@ -168,7 +169,7 @@ class ServerNode(ManagedNode):
         if len(self.mailbox) >= min(self.p("max_batch"), len(self.robots)):
             self.drain()            # the batch is full (always, with one robot): decode now, no second wake-up
         else:
-            self.wake.trigger()     # after the other ready subscriptions: more frames may join the batch
+            self.wake.reset()       # after the other ready subscriptions: more frames may join the batch
 
     @guarded("processing_errors")
     def drain(self, force: bool = False) -> None:
@@ -185,7 +186,7 @@ class ServerNode(ManagedNode):
         self.cancel_window()        # the batch may be full before the window ended
         batch = [w for _, w in self.mailbox.take(self.p("max_batch"))]
         if len(self.mailbox):
-            self.wake.trigger()
+            self.wake.reset()
         t0 = time.perf_counter()
         probs = decode_frames(self.link, [w.frame for w in batch], self.p("max_padding")).softmax(-1).cpu()
         compute_s = time.perf_counter() - t0
@@ -193,6 +194,10 @@ class ServerNode(ManagedNode):
         self.counters["batched_frames"] += len(batch)
         for w, p in zip(batch, probs):
             self.publish_result(w, p, compute_s)
+
+    def on_wake(self) -> None:
+        self.wake.cancel()
+        self.drain()
 
     def cancel_window(self) -> None:
         if self.window_timer is not None:

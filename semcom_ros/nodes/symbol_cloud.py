@@ -243,7 +243,7 @@ def read_cloud(msg: PointCloud2) -> tuple[str, np.ndarray, np.ndarray, int, int]
         raise MessageError(f"point_step {msg.point_step} / {n} records do not fit {m} {form.name} symbols per record")
     if len(msg.data) != n * msg.point_step:
         raise MessageError(f"cloud data has {len(msg.data)} bytes, {n} records need {n * msg.point_step}")
-    rec = np.frombuffer(bytes(msg.data), dtype=dtype.newbyteorder(">") if msg.is_bigendian else dtype, count=n)
+    rec = np.frombuffer(msg.data, dtype=dtype.newbyteorder(">") if msg.is_bigendian else dtype, count=n)
     symbols, sizes, config = form.unpack(rec, m), rec["size"].astype(np.float32), rec["config"]
     # a NaN or Inf anywhere (a quantized frame's scale included) shows in the decoded values
     bad = int((~np.isfinite(symbols.view(np.float32))).sum() + (~np.isfinite(sizes)).sum()

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +34,12 @@ from tqdm import tqdm
 from ..core.bundle import BundleError, card_entry
 from ..core.channels import Channel
 from ..core.evaluation import evaluate, frame_times
-from ..core.front_file import FORMAT_VERSION, save_front
+from ..core.front_file import save_front
 from ..core.merging_vit import MergeSchedule
 from ..core.models import CheckpointError
-from ..core.pareto import hypervolume_2d, operating_points, pareto_indices
+from ..core.pareto import hypervolume_2d, pareto_indices
 from .cli_common import add_bundle_args, add_images_arg, load_images, open_bundle, parse_args
+from .front_content import front_data
 
 OBJECTIVES = ("accuracy", "gmacs", "channel_uses", "latency")
 KEYS = {"accuracy": "accuracy", "gmacs": "gmacs", "channel_uses": "channel_uses", "latency": "latency_ms"}
@@ -230,56 +229,6 @@ def heldout_records(st: Setup, entries: list, search: dict) -> dict[str, dict]:
             "search_gmacs": round(found.gmacs, 5),
             "tokens_per_layer": [round(t, 1) for t in final.tokens_per_layer]}
     return records
-
-
-def front_data(st: Setup, bundle_name: str, done: list, records: dict[str, dict], baselines: dict) -> dict:
-    """The front file's content: configurations, baselines, operating points, hypervolumes, timing."""
-    args, keys = st.args, st.keys
-    front = [r for n, r in records.items() if n.startswith("p")]
-    base = [records[n] for n in baselines]
-    none_gmacs = records["none"]["gmacs"]
-    s1_acc = max(c["accuracy"] for c in front)
-    floor = args.s2_floor if args.s2_floor is not None else round(s1_acc - 0.02, 4)
-    cap = args.s3_cap if args.s3_cap is not None else round(0.5 * none_gmacs, 5)
-    s3_floor = args.s3_floor if args.s3_floor is not None else round(s1_acc - 0.10, 4)
-    s2_cost = "latency_ms" if "latency_ms" in keys else "gmacs"
-    ops = {k: (front[i]["name"] if i is not None else None)
-           for k, i in operating_points(front, floor, cap, s3_floor, s2_cost=s2_cost).items()}
-    ref_g = round(none_gmacs * 1.05, 5)
-
-    def hv(points, key_acc="accuracy", key_g="gmacs"):
-        return round(hypervolume_2d([{"accuracy": p[key_acc], "gmacs": p[key_g]} for p in points], 0.0, ref_g), 6)
-
-    uniform = [b for b in base if b["name"].startswith("uniform") or b["name"] == "none"]
-    random_b = [b for b in base if b["name"].startswith("random")]
-    timing = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads",
-              "latency_ms": "edge (ViT + JSCC encoder) per single frame, eager, median of interleaved rounds",
-              "img_per_s": "edge + server per single frame",
-              "latency_spread_median": round(float(np.median([r["latency_spread"] for r in records.values()])), 3)}
-    if "latency_ms" in keys:
-        refs = [t.user_attrs.get("reference_ms", 0) for t in done]
-        timing.update(trial_latency_spread_median=round(float(np.median(
-            [t.user_attrs.get("latency_spread", 0.0) for t in done])), 3),
-            trial_reference_ms_range=[round(min(refs), 3), round(max(refs), 3)])
-    return {
-        "format": FORMAT_VERSION, "model": bundle_name, "rate": args.rate, "depth": st.depth,
-        "split": st.link.split, "tokens": st.link.shape.num_patches,
-        "space": args.space, "objectives": st.objectives,
-        "study": {"trials": len(done), "sampler": "optuna GPSampler (log-EHVI)", "seed": args.seed,
-                  "search_images": len(st.ys), "heldout_images": len(st.yf),
-                  "constraints": {"accuracy_floor": args.accuracy_floor, "gmacs_cap": args.gmacs_cap}},
-        "snr_grid": st.snr_grid, "channel": "awgn",
-        "operating_point_rules": {"S2_accuracy_floor": floor, "S2_cost": s2_cost, "S3_gmacs_cap": cap,
-                                  "S3_accuracy_floor": s3_floor},
-        "timing": timing,
-        "operating_points": ops,
-        "hypervolume": {"reference": {"accuracy": 0.0, "gmacs": ref_g},
-                        "front_search": hv(front, "search_accuracy", "search_gmacs"),
-                        "uniform_search": hv(uniform, "search_accuracy", "search_gmacs"),
-                        "random_search": hv(random_b, "search_accuracy", "search_gmacs"),
-                        "front_heldout": hv(front), "uniform_heldout": hv(uniform), "random_heldout": hv(random_b)},
-        "configurations": front, "baselines": base,
-    }
 
 
 def setup(args) -> tuple[Setup, object]:

@@ -21,7 +21,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..core.bundle import BundleError, card_entry, new_bundle
+from ..core.bundle import BundleError, card_entry
+from ..core.bundle_create import new_bundle
 from ..core.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from ..core.models import build_model
 
