@@ -19,21 +19,14 @@ compares latency in the first and last third of the phase.
 
 Prints one JSON line and writes benchmarks/results/pipeline_latency.json.
 
-    python benchmarks/pipeline_latency.py --processes [--frame-size 640x480] [--frames 200]
+    python benchmarks/pipeline_latency.py --processes [...]
 
-As a team runs it: camera, channel and server nodes as separate processes (as
-the launch files start them), and a camera-driver process (test/camera_driver.py)
-sending real-size bgr8 frames, 10 Hz paced, then ``--overload-rate`` Hz. In the
-same run, the *transport floor*: the same three hops with the same message
-types and sizes through relay processes that do no work. One JSON line with
-``delivery_ratio``, ``e2e_ms_p50``, ``overhead_ms_p50`` (end-to-end minus the
-camera's and server's median compute), ``floor_ms_p50`` and
-``overload_latency_ratio``; written to benchmarks/results/pipeline_processes.json.
+runs benchmarks/pipeline_processes.py: the nodes as separate processes at a
+real frame size, against the transport floor.
 """
 from __future__ import annotations
 
 import argparse
-import os
 import json
 import platform
 import threading
@@ -128,8 +121,14 @@ def main() -> None:
     args = ap.parse_args()
     args.out_given = args.out is not None
     args.out = args.out or Path(__file__).parent / "results" / "pipeline_latency.json"
-    if args.processes:
-        return main_processes(args)
+    if args.processes:          # the same figures with the nodes as processes: its own script
+        import pipeline_processes
+
+        out = ["--out", str(args.out)] if args.out_given else []
+        return pipeline_processes.main(["--frames", str(args.frames), "--rate", str(args.rate),
+                                        "--overload-rate", str(args.overload_rate), "--overload-s",
+                                        str(args.overload_s), "--configuration", args.configuration,
+                                        "--frame-size", args.frame_size, *out])
 
     rclpy.init()
     frames = load_embedded_eval().images
@@ -204,170 +203,5 @@ def main() -> None:
     print(json.dumps(result))
 
 
-# --- separate processes -------------------------------------------------------------------------------------------
-
-ROOT = Path(__file__).resolve().parent.parent
-DRIVER = ROOT / "test" / "camera_driver.py"
-NODE_MODULES = {"semcom_camera": [system.NODES["semcom_camera"][0], "-p", "viz_rate_hz:=0.0"],
-                "semcom_channel": [system.NODES["semcom_channel"][0], "-p", "snr_db:=20.0"],
-                "semcom_server": [system.NODES["semcom_server"][0]]}
-
-
-def relay_main(stage: str, records: int) -> None:
-    """A pipeline stage that does no work: same topics, types and sizes, for the transport floor."""
-    from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
-    from semcom_ros.nodes.base import NEWEST_FRAME, image_qos
-    from semcom_ros.nodes.process import run_node
-    from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-    from sensor_msgs.msg import PointCloud2
-
-    cloud = symbols_to_cloud(np.ones(records * 4, np.complex64), [0.0] * 4 + [1.0] * (records - 4), 4, config=0)
-    values = [KeyValue(key=k, value="0") for k in ("class_id", "label", "score", "topk", "configuration", "tokens",
-                                                   "gmacs", "channel_uses", "estimated_snr_db", "latency_s")]
-
-    def make():
-        node = Node(f"relay_{stage}")
-        if stage == "camera":
-            pub = node.create_publisher(PointCloud2, "channel_symbols", NEWEST_FRAME)
-
-            def on(msg):
-                cloud.header = msg.header
-                pub.publish(cloud)
-            node.create_subscription(Image, "image", on, image_qos("best_effort"))
-        elif stage == "channel":
-            pub = node.create_publisher(PointCloud2, "received_symbols", NEWEST_FRAME)
-            node.create_subscription(PointCloud2, "channel_symbols", pub.publish, NEWEST_FRAME)
-        else:
-            pub = node.create_publisher(DiagnosticArray, "classification", RELIABLE)
-
-            def on(msg):
-                out = DiagnosticArray(status=[DiagnosticStatus(name="relay", values=values)])
-                out.header = msg.header
-                pub.publish(out)
-            node.create_subscription(PointCloud2, "received_symbols", on, NEWEST_FRAME)
-        return node
-
-    run_node(make, [])
-
-
-class Watch(Node):
-    def __init__(self):
-        super().__init__("latency_watch")
-        self.got: dict[int, tuple[float, dict]] = {}
-        self.status: dict[str, dict] = {}
-        self.create_subscription(DiagnosticArray, "classification", self.on_result, RELIABLE)
-        self.create_subscription(DiagnosticArray, "/diagnostics", self.on_diag, RELIABLE)
-
-    def on_result(self, msg):
-        sent = msg.header.stamp.sec + 1e-9 * msg.header.stamp.nanosec
-        self.got[int(msg.header.frame_id)] = (self.get_clock().now().nanoseconds * 1e-9 - sent,
-                                              {kv.key: kv.value for kv in msg.status[0].values})
-
-    def on_diag(self, msg):
-        for st in msg.status:
-            self.status[st.name] = {kv.key: kv.value for kv in st.values}
-
-
-def run_stage_processes(cmds: dict[str, list[str]], watch: Watch, executor, ready: set[str], drives: list[list[str]]):
-    """Start the stage processes, wait until ``ready`` report on /diagnostics, run each driver in turn."""
-    import subprocess
-    import sys
-
-    procs = {n: subprocess.Popen([sys.executable, *c], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-             for n, c in cmds.items()}
-    out = []
-    try:
-        spin_until(executor, lambda: ready <= set(watch.status) or any(p.poll() is not None for p in procs.values()),
-                   180)
-        dead = {n: p.stderr.read().decode()[-1500:] for n, p in procs.items() if p.poll() is not None}
-        if dead or not ready <= set(watch.status):
-            raise RuntimeError(f"stages did not start: {dead or set(ready) - set(watch.status)}")
-        spin_until(executor, lambda: False, 2.0)
-        for args in drives:
-            drv = subprocess.Popen([sys.executable, str(DRIVER), *args], stdout=subprocess.PIPE)
-            spin_until(executor, lambda: drv.poll() is not None, 600)
-            spin_until(executor, lambda: False, 2.0)
-            out.append(json.loads(drv.communicate()[0].decode().strip().splitlines()[-1]))
-            out[-1]["status"] = {k: dict(v) for k, v in watch.status.items()}
-    finally:
-        for p in procs.values():
-            p.send_signal(2)
-        for p in procs.values():
-            p.wait(timeout=30)
-    return out
-
-
-def main_processes(args) -> None:
-    from semcom_ros.nodes.base import use_packaged_dds_profile
-
-    use_packaged_dds_profile()
-    os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
-    rclpy.init()
-    watch = Watch()
-    executor = SingleThreadedExecutor()
-    executor.add_node(watch)
-    size = ["--size", args.frame_size]
-    paced = lambda first: ["--frames", str(args.frames), "--rate", str(args.rate), *size,  # noqa: E731
-                           "--start-index", str(first)]
-    n_over = int(args.overload_rate * args.overload_s)
-    over = ["--frames", str(n_over), "--rate", str(args.overload_rate), *size, "--start-index", "100000",
-            "--pool", "20"]
-    try:
-        # transport floor: relays; records = what the camera sends in configuration S1 (pilots + tokens)
-        from semcom_ros.core.bundle import load_bundle
-
-        conf = load_bundle("default").front(4).get(args.configuration)
-        records = 4 + int(round(conf.channel_uses / 4)) if conf.channel_uses else 4 + 65
-        relay = {f"relay_{s}": [str(Path(__file__).resolve()), "--relay", s, "--records", str(records)]
-                 for s in ("camera", "channel", "server")}
-        watch.got.clear()
-        run_stage_processes(relay, watch, executor, set(), [paced(0)])
-        floor = [watch.got[i][0] for i in range(args.frames) if i in watch.got]
-
-        nodes = {n: ["-m", m, "--ros-args", "-p", f"configuration:={args.configuration}", *rest]
-                 if n == "semcom_camera" else ["-m", m, "--ros-args", *rest]
-                 for n, (m, *rest) in NODE_MODULES.items()}
-        watch.got.clear()
-        runs = run_stage_processes(nodes, watch, executor, set(NODE_MODULES), [paced(0), over])
-        pace = {i: watch.got[i] for i in range(args.frames) if i in watch.got}
-        loaded = [lat for i, (lat, _) in watch.got.items() if i >= 100000]
-    finally:
-        executor.shutdown()
-        watch.destroy_node()
-        rclpy.try_shutdown()
-
-    e2e = [lat for lat, _ in pace.values()]
-    cam_ms = float(runs[0]["status"]["semcom_camera"]["compute_ms_p50"])
-    srv_ms = 1e3 * float(np.median([float(v["server_compute_s"]) for _, v in pace.values()]))
-    cam_status = runs[1]["status"]["semcom_camera"]
-    result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, Fast DDS",
-        "model": "default (embedded Fashion-MNIST ViT)", "configuration": args.configuration,
-        "frame": f"{args.frame_size} bgr8, sensor-data QoS (depth 1)", "paced_rate_hz": args.rate,
-        "frames_published": runs[0]["published"], "frames_classified": len(pace),
-        "delivery_ratio": len(pace) / runs[0]["published"],
-        "e2e_ms_p50": pct(e2e, 50), "e2e_ms_p95": pct(e2e, 95),
-        "compute_ms_p50": cam_ms + srv_ms, "camera_compute_ms_p50": cam_ms, "server_compute_ms_p50": srv_ms,
-        "overhead_ms_p50": pct(e2e, 50) - cam_ms - srv_ms,
-        "floor_ms_p50": pct(floor, 50), "floor_frames": len(floor),
-        "overload_rate_hz": args.overload_rate, "overload_frames_published": runs[1]["published"],
-        "overload_frames_classified": len(loaded), "overload_e2e_ms_p50": pct(loaded, 50),
-        "camera_frames_skipped": int(cam_status.get("frames_skipped", 0)),
-        "overload_latency_ratio": pct(loaded, 50) / pct(e2e, 50),
-        "targets": "delivery_ratio >= 0.99; overhead_ms_p50 <= 1.3 x floor_ms_p50; overload_latency_ratio <= 2",
-    }
-    result["overhead_vs_floor"] = result["overhead_ms_p50"] / result["floor_ms_p50"]
-    out = args.out if args.out_given else args.out.with_name("pipeline_processes.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result))
-
-
 if __name__ == "__main__":
-    import sys
-
-    if "--relay" in sys.argv:
-        i = sys.argv.index("--relay")
-        relay_main(sys.argv[i + 1], int(sys.argv[sys.argv.index("--records") + 1]))
-    else:
-        main()
+    main()
