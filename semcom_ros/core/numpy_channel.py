@@ -9,6 +9,7 @@ a fifth of the time torch's per-operation overhead does.
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -48,9 +49,12 @@ def propagate(tx: np.ndarray, model: ChannelModel | str, snr_db: float, rng: np.
     return Propagated(y, h, erased)
 
 
+@functools.lru_cache(maxsize=64)
 def pilot_symbols(n: int, power: float = 1.0) -> np.ndarray:
-    """The known pilots of ``channels.pilot_symbols`` (QPSK points at the data power)."""
-    return (math.sqrt(power) * np.exp(1j * (np.arange(n) * (math.pi / 2) + math.pi / 4))).astype(np.complex64)
+    """The known pilots of ``channels.pilot_symbols`` (QPSK points at the data power); read-only, made once."""
+    pilots = (math.sqrt(power) * np.exp(1j * (np.arange(n) * (math.pi / 2) + math.pi / 4))).astype(np.complex64)
+    pilots.flags.writeable = False
+    return pilots
 
 
 def receive(y: np.ndarray, n_pilots: int, power: float = 1.0) -> tuple[np.ndarray, float]:

@@ -16,7 +16,7 @@ from std_msgs.msg import String
 from ..core.merging_vit import MergeSchedule
 from .base import RELIABLE
 from .bundle_params import declare_link_params
-from .classification import classification, latency_s
+from .classification import classification, latency_s, top_classes
 from .image_input import ImageInput
 from .managed import ManagedNode
 from .msg_convert import converter_name
@@ -72,9 +72,10 @@ class ClassifierNode(ImageInput, ManagedNode):
         t0 = time.perf_counter()
         logits, _ = self.link.classify(self.link.preprocess([frame]))
         compute_s = time.perf_counter() - t0
-        out, self.last = classification(msg.header, self.link.loaded.class_names, logits[0].softmax(-1).cpu(),
-                                        self.p("topk"), {"latency_s": f"{latency_s(self, msg.header):.4f}",
-                                                         "compute_s": f"{compute_s:.4f}"})
+        top = top_classes(logits.softmax(-1).cpu(), self.p("topk"))[0]
+        out, self.last = classification(msg.header, self.link.loaded.class_names, top,
+                                        {"latency_s": f"{latency_s(self, msg.header):.4f}",
+                                         "compute_s": f"{compute_s:.4f}"})
         self.result_pub.publish(out)
         self.label_pub.publish(String(data=self.last["label"]))
         self.counters["frames_classified"] += 1

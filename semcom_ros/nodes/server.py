@@ -28,7 +28,7 @@ from ..core.padded_batch import ReceivedFrame, decode_frames
 from ..core.snr_profiles import implausible_snr
 from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, guarded
 from .bundle_params import declare_link_params, load_link
-from .classification import classification, latency_s
+from .classification import classification, latency_s, top_classes
 from .managed import ManagedNode
 from .msg_convert import MessageError
 from .symbol_cloud import cloud_to_symbols
@@ -92,6 +92,7 @@ class ServerNode(ManagedNode):
 
     def configure(self) -> None:
         self.bundle, self.link, self.front = load_link(self)
+        self.labels = {c.name: self.front.label(c.name) for c in self.front.configurations}     # one lookup a frame
         for r in self.robots:
             r.pubs = (self.create_publisher(DiagnosticArray, r.key("classification"), RELIABLE),
                       self.create_publisher(String, r.key("label"), RELIABLE),
@@ -140,7 +141,7 @@ class ServerNode(ManagedNode):
             raise MessageError("frame holds pilots but no tokens")
         if pilots * m < 2:
             raise MessageError("at least 2 pilot symbols are needed")
-        if not 0 <= config < len(self.front.names):
+        if not 0 <= config < len(self.front.configurations):
             raise MessageError(f"configuration index {config} is not in this server's front file")
         conf = self.front.configurations[config]
         if conf.rate != m:
@@ -188,12 +189,13 @@ class ServerNode(ManagedNode):
         if len(self.mailbox):
             self.wake.reset()
         t0 = time.perf_counter()
-        probs = decode_frames(self.link, [w.frame for w in batch], self.p("max_padding")).softmax(-1).cpu()
+        logits = decode_frames(self.link, [w.frame for w in batch], self.p("max_padding"))
+        tops = top_classes(logits.softmax(-1).cpu(), self.p("topk"))
         compute_s = time.perf_counter() - t0
         self.batches += 1
         self.counters["batched_frames"] += len(batch)
-        for w, p in zip(batch, probs):
-            self.publish_result(w, p, compute_s)
+        for w, top in zip(batch, tops):
+            self.publish_result(w, top, compute_s)
 
     def on_wake(self) -> None:
         self.wake.cancel()
@@ -209,12 +211,12 @@ class ServerNode(ManagedNode):
         self.cancel_window()
         self.drain(force=True)
 
-    def publish_result(self, w: Waiting, probs, compute_s: float) -> None:
+    def publish_result(self, w: Waiting, top: list[tuple[int, float]], compute_s: float) -> None:
         names, conf, frame, robot = self.link.loaded.class_names, w.conf, w.frame, w.robot
         problem = implausible_snr(frame.snr_db)
         out, robot.last = classification(
-            w.header, names, probs, self.p("topk"),
-            {"configuration": self.front.label(conf.name), "configuration_id": conf.name,
+            w.header, names, top,
+            {"configuration": self.labels[conf.name], "configuration_id": conf.name,
              "rate": conf.rate, "tokens": frame.tokens, "gmacs": f"{conf.gmacs:.5f}",
              "channel_uses": frame.channel_uses,
              "estimated_snr_db": f"{math.nan if problem else frame.snr_db:.2f}",
