@@ -13,7 +13,8 @@ server half (``decode_frames``) called directly on batches of N in a loop, no RO
 Every answer is checked against the one-frame decoding of its frame. ``rss_mb``:
 the server's resident memory at the end of each run; ``server_cpu`` and
 ``load_cpu`` (batched, single): CPU seconds per second of the server process and
-of this load process (1.0 = one core busy), to tell which side limited the rate.
+of this load process (1.0 = one core busy), to tell which side limited the rate;
+``server_cpu_ms_per_frame`` what the server process spent on each frame.
 With several ``--executors`` every row is measured once per server executor.
 
 budget: four robots at -5, 5, 15 and 25 dB mean SNR (``--snrs``) on ``--channel``
@@ -225,6 +226,8 @@ def throughput(args, work: Path) -> list[dict]:
                        "answers_checked": batched["answers"] + single["answers"],
                        "resent": batched["resent"] + single["resent"], "rss_mb": batched["rss_mb"],
                        "server_cpu": [batched["server_cpu"], single["server_cpu"]],
+                       "server_cpu_ms_per_frame": [round(1e3 * r["server_cpu"] / r["fps"], 3)
+                                                   for r in (batched, single)],
                        "load_cpu": [batched["load_cpu"], single["load_cpu"]],
                        "exits": [batched["exit"], single["exit"]]}
                 print(json.dumps(row), flush=True)
