@@ -1,7 +1,7 @@
 """A fleet on one server: batched vs one-at-a-time throughput, memory, and a shared link budget (not a test).
 
     python benchmarks/fleet.py [--parts throughput,budget] [--seconds 12] [--threads 1]
-        [--bundles small,default] [--executors single_threaded,events]
+        [--bundles small,default]
 
 throughput: a server process (``server_node`` with ``robots: [r1..rN]``) is fed by
 N closed-loop robots in this process (each publishes its next received frame as
@@ -15,7 +15,6 @@ the server's resident memory at the end of each run; ``server_cpu`` and
 ``load_cpu`` (batched, single): CPU seconds per second of the server process and
 of this load process (1.0 = one core busy), to tell which side limited the rate;
 ``server_cpu_ms_per_frame`` what the server process spent on each frame.
-With several ``--executors`` every row is measured once per server executor.
 
 budget: four robots at -5, 5, 15 and 25 dB mean SNR (``--snrs``) on ``--channel``
 (AWGN by default; with a time-correlated model each robot moves at its own
@@ -125,8 +124,7 @@ def ideal_fps(link, frames, n: int, seconds: float, max_padding: float) -> float
     return done / (time.perf_counter() - t0)
 
 
-def serve(bundle_path, msgs, max_batch: int, threads: int, seconds: float, max_padding: float,
-          executor: str = "single_threaded") -> dict:
+def serve(bundle_path, msgs, max_batch: int, threads: int, seconds: float, max_padding: float) -> dict:
     """One server process, N closed-loop robots here: fps, p50 end-to-end latency, label mismatches, RSS."""
     import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
@@ -138,8 +136,7 @@ def serve(bundle_path, msgs, max_batch: int, threads: int, seconds: float, max_p
 
     robots = [f"r{i + 1}" for i in range(len(msgs))]
     proc = wiring.spawn({"semcom_server": {"robots": robots, "bundle": str(bundle_path), "max_batch": max_batch,
-                                           "threads": threads, "max_padding": max_padding, "executor": executor}},
-                        names=("semcom_server",),
+                                           "threads": threads, "max_padding": max_padding}}, names=("semcom_server",),
                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)["semcom_server"]
     node = rclpy.create_node(f"fleet_load_{max_batch}_{len(robots)}")
     ex = SingleThreadedExecutor()
@@ -213,11 +210,11 @@ def throughput(args, work: Path) -> list[dict]:
             path = make(work)
             msgs, frames, link = robot_frames(path, max(ROBOT_COUNTS))
             torch.set_num_threads(args.threads)
-            for executor, n in ((e, n) for e in args.executors.split(",") for n in ROBOT_COUNTS):
+            for n in ROBOT_COUNTS:
                 ideal = ideal_fps(link, frames, n, args.ideal_seconds, args.max_padding)
-                batched = serve(path, msgs[:n], 8, args.threads, args.seconds, args.max_padding, executor)
-                single = serve(path, msgs[:n], 1, args.threads, args.seconds, args.max_padding, executor)
-                row = {"bundle": label, "executor": executor, "robots": n, "batched_fps": round(batched["fps"], 2),
+                batched = serve(path, msgs[:n], 8, args.threads, args.seconds, args.max_padding)
+                single = serve(path, msgs[:n], 1, args.threads, args.seconds, args.max_padding)
+                row = {"bundle": label, "robots": n, "batched_fps": round(batched["fps"], 2),
                        "single_fps": round(single["fps"], 2), "speedup": round(batched["fps"] / single["fps"], 3),
                        "ideal_fps": round(ideal, 2), "batched_over_ideal": round(batched["fps"] / ideal, 3),
                        "e2e_ms_p50": round(batched["e2e_ms_p50"], 2),
@@ -245,8 +242,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="torch threads of the server and of the ideal loop")
     ap.add_argument("--max-padding", type=float, default=0.2, help="the server's max_padding (and the ideal loop's)")
     ap.add_argument("--bundles", default="small,default", help="the throughput part's bundles: small, default")
-    ap.add_argument("--executors", default="single_threaded",
-                    help="the server's executor parameter, comma-separated: each measured in turn (events too)")
     ap.add_argument("--snrs", default="-5,5,15,25")
     ap.add_argument("--weights", default="", help="per robot, comma-separated (default: all 1)")
     ap.add_argument("--bundle", default="default", help="the budget part's bundle")
@@ -273,15 +268,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as work:
             rows = report["throughput"] = throughput(args, Path(work))
         at8 = [r for r in rows if r["robots"] == max(ROBOT_COUNTS)]
-        one = {(r["bundle"], r["executor"]): r["rss_mb"] for r in rows if r["robots"] == 1}
+        one = {r["bundle"]: r["rss_mb"] for r in rows if r["robots"] == 1}
         report["threads"], report["max_padding"] = args.threads, args.max_padding
-        report["throughput_targets"] = {f'{r["bundle"]}, {r["executor"]}': {
+        report["throughput_targets"] = {r["bundle"]: {
             "batched_at_least_0.9_ideal": bool(r["batched_fps"] >= 0.9 * r["ideal_fps"]),
             "batched_at_least_0.5_ideal": bool(r["batched_fps"] >= 0.5 * r["ideal_fps"]),
             "batched_at_least_single": bool(r["batched_fps"] >= r["single_fps"]),
             "labels_identical": bool(r["label_mismatches"] == 0),
-            "rss_8_over_1": round(r["rss_mb"] / one[r["bundle"], r["executor"]], 3),
-            "rss_8_within_1.2x_of_1": bool(r["rss_mb"] <= 1.2 * one[r["bundle"], r["executor"]])} for r in at8}
+            "rss_8_over_1": round(r["rss_mb"] / one[r["bundle"]], 3),
+            "rss_8_within_1.2x_of_1": bool(r["rss_mb"] <= 1.2 * one[r["bundle"]])} for r in at8}
     if "budget" in parts:
         rows = report["shared_budget"] = shared_budget(args)
         by = {r["policy"]: r for r in rows}

@@ -1,17 +1,14 @@
 """The pipeline as a team runs it: camera, channel and server nodes as processes, real-size frames.
 
     python benchmarks/pipeline_processes.py [--frame-size 640x480] [--frames 300]
-        [--executors single_threaded,events]
 
 The three nodes start as separate processes (as the launch files start them)
 and a camera-driver process (test/camera_driver.py) sends bgr8 frames at
 ``--rate`` Hz, then at ``--overload-rate`` Hz. In the same run, the *transport
 floor*: the same three hops with the same message types and sizes through relay
-processes that do no work. Both run once per executor in ``--executors`` (every
-node's ``executor`` parameter; the relays use the same), so the executors are
-compared in one run on the same machine state.
+processes that do no work.
 
-Per executor: ``delivery_ratio``, ``e2e_ms_p50/p95``, ``overhead_ms_p50``
+``delivery_ratio``, ``e2e_ms_p50/p95``, ``overhead_ms_p50``
 (end-to-end minus the camera's and server's median compute), ``floor_ms_p50``,
 ``overhead_vs_floor``, each node's CPU milliseconds per paced frame (user +
 system time of its process over the paced phase) and ``overload_latency_ratio``.
@@ -47,7 +44,7 @@ NODE_MODULES = {"semcom_camera": [system.NODES["semcom_camera"][0], "-p", "viz_r
                 "semcom_server": [system.NODES["semcom_server"][0]]}
 
 
-def relay_main(stage: str, records: int, m: int, executor: str) -> None:
+def relay_main(stage: str, records: int, m: int) -> None:
     """A pipeline stage that does no work: same topics, types and sizes, for the transport floor."""
     from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
     from sensor_msgs.msg import PointCloud2
@@ -62,7 +59,6 @@ def relay_main(stage: str, records: int, m: int, executor: str) -> None:
 
     def make():
         node = Node(f"relay_{stage}")
-        node.declare_parameter("executor", executor)       # run_node builds the executor it names
         if stage == "camera":
             pub = node.create_publisher(PointCloud2, "channel_symbols", NEWEST_FRAME)
 
@@ -134,19 +130,19 @@ def run_stages(cmds: dict[str, list[str]], watch: Watch, executor, ready: set[st
     return out
 
 
-def measure(args, kind: str, watch: Watch, executor, records: int, m: int) -> dict:
-    """Floor, then the nodes, both with executor ``kind``."""
+def measure(args, watch: Watch, executor, records: int, m: int) -> dict:
+    """The transport floor, then the nodes."""
     size = ["--size", args.frame_size]
     paced = ["--frames", str(args.frames), "--rate", str(args.rate), *size, "--start-index", "0"]
     over = ["--frames", str(int(args.overload_rate * args.overload_s)), "--rate", str(args.overload_rate), *size,
             "--start-index", "100000", "--pool", "20"]
-    relay = {f"relay_{s}": [str(Path(__file__).resolve()), "--relay", s, "--records", str(records), "--m", str(m),
-                            "--executor", kind] for s in ("camera", "channel", "server")}
+    relay = {f"relay_{s}": [str(Path(__file__).resolve()), "--relay", s, "--records", str(records), "--m", str(m)]
+             for s in ("camera", "channel", "server")}
     watch.got.clear()
     run_stages(relay, watch, executor, set(), [paced])
     floor = [watch.got[i][0] for i in range(args.frames) if i in watch.got]
 
-    nodes = {n: ["-m", m, "--ros-args", "-p", f"executor:={kind}", *rest,
+    nodes = {n: ["-m", m, "--ros-args", *rest,
                  *(["-p", f"configuration:={args.configuration}"] if n == "semcom_camera" else [])]
              for n, (m, *rest) in NODE_MODULES.items()}
     watch.got.clear()
@@ -157,7 +153,7 @@ def measure(args, kind: str, watch: Watch, executor, records: int, m: int) -> di
     cam_ms = float(runs[0]["status"]["semcom_camera"]["compute_ms_p50"])
     srv_ms = 1e3 * float(np.median([float(v["server_compute_s"]) for _, v in pace.values()]))
     result = {
-        "executor": kind, "frames_published": runs[0]["published"], "frames_classified": len(pace),
+        "frames_published": runs[0]["published"], "frames_classified": len(pace),
         "delivery_ratio": len(pace) / runs[0]["published"],
         "e2e_ms_p50": pct(e2e, 50), "e2e_ms_p95": pct(e2e, 95),
         "compute_ms_p50": cam_ms + srv_ms, "camera_compute_ms_p50": cam_ms, "server_compute_ms_p50": srv_ms,
@@ -181,7 +177,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--overload-s", type=float, default=6.0)
     ap.add_argument("--configuration", default="S1")
     ap.add_argument("--frame-size", default="640x480", help="WxH of the driver's bgr8 frames")
-    ap.add_argument("--executors", default="single_threaded,events", help="the nodes' executor parameter, in turn")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "pipeline_processes.json")
     args = ap.parse_args(argv)
     from semcom_ros.core.bundle import load_bundle
@@ -197,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
     executor = SingleThreadedExecutor()
     executor.add_node(watch)
     try:
-        runs = [measure(args, kind, watch, executor, records, conf.rate) for kind in args.executors.split(",")]
+        measured = measure(args, watch, executor, records, conf.rate)
     finally:
         executor.shutdown()
         watch.destroy_node()
@@ -206,7 +201,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, Fast DDS",
         "model": "default (embedded Fashion-MNIST ViT)", "configuration": args.configuration,
         "frame": f"{args.frame_size} bgr8, sensor-data QoS (depth 1)", "paced_rate_hz": args.rate,
-        "overload_rate_hz": args.overload_rate, "runs": runs,
+        "overload_rate_hz": args.overload_rate, **measured,
         "targets": "delivery_ratio >= 0.99; overhead_ms_p50 <= 1.3 x floor_ms_p50 (1.1 x with less Python per "
                    "frame); overload_latency_ratio <= 2",
     }
@@ -218,6 +213,6 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     if "--relay" in sys.argv:
         arg = lambda name: sys.argv[sys.argv.index(name) + 1]     # noqa: E731
-        relay_main(arg("--relay"), int(arg("--records")), int(arg("--m")), arg("--executor"))
+        relay_main(arg("--relay"), int(arg("--records")), int(arg("--m")))
     else:
         main()

@@ -53,8 +53,6 @@ def node_declares(module: str) -> tuple[str, set[str]]:
     if "ManagedNode)" in src:
         managed = (ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()
         params |= set(re.findall(r'self\.param\("(\w+)"', managed))
-    # every node is a SemcomNode, which declares its own (the executor)
-    params |= set(re.findall(r'self\.param\("(\w+)"', (ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
     return name, params
 
 
@@ -138,7 +136,6 @@ def declared_defaults(module: str) -> dict:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "image_input.py").read_text()))
     if "ManagedNode)" in src:
         trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "managed.py").read_text()))
-    trees.append(ast.parse((ROOT / "semcom_ros" / "nodes" / "base.py").read_text()))
     out = {}
     for tree in trees:
         for n in ast.walk(tree):

@@ -21,7 +21,6 @@ NEWEST_FRAME = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE)
 
 
 RELIABILITIES = ("best_effort", "reliable")
-EXECUTORS = ("single_threaded", "events")      # nodes/process.py builds them
 
 
 def image_qos(reliability: str = "best_effort") -> QoSProfile:
@@ -123,9 +122,6 @@ class SemcomNode(Node):
         self.incoming: dict[str, Any] = {}
         self.add_pre_set_parameters_callback(self._as_declared)
         self.add_on_set_parameters_callback(self._check_parameters)
-        self.param("executor", "single_threaded", "how this process runs its callbacks: single_threaded (rclpy's "
-                   "wait-set executor) or events (rclpy's experimental EventsExecutor: less Python per message)",
-                   choices=EXECUTORS, read_only=True)
         self._diag_pub = self.create_publisher(DiagnosticArray, "/diagnostics", RELIABLE)
         self._diag_timer = self.create_timer(1.0, self.publish_diagnostics)
         self.add_post_set_parameters_callback(self._after_parameters)

@@ -9,7 +9,7 @@ import sys
 from typing import Callable
 
 import rclpy
-from rclpy.executors import Executor, ExternalShutdownException, SingleThreadedExecutor
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.node import Node
 
@@ -21,19 +21,6 @@ from .base import use_packaged_dds_profile
 # gets this long, then faulthandler's own thread, which needs no GIL, prints where it stuck and ends
 # the process with status 1: inside ros2 launch's 5-s SIGINT grace, never a core lost until reboot.
 TEARDOWN_LIMIT_S = 4.0
-
-
-def make_executor(node: Node) -> Executor:
-    """The executor the node's ``executor`` parameter names (a node without one: single-threaded)."""
-    kind = node.get_parameter("executor").value if node.has_parameter("executor") else "single_threaded"
-    if kind != "events":
-        return SingleThreadedExecutor()
-    try:
-        from rclpy.experimental import EventsExecutor     # rclpy of Kilted and later
-    except ImportError as exc:
-        raise RuntimeError(f"executor 'events' needs rclpy.experimental.EventsExecutor, which this rclpy lacks "
-                           f"({exc}); use single_threaded") from exc
-    return EventsExecutor()
 
 
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
@@ -48,11 +35,11 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     use_packaged_dds_profile()
     rclpy.init(args=args)
     context = rclpy.get_default_context()
-    executor = node = None
+    executor = SingleThreadedExecutor()
+    node = None
     failed = None
     try:
         node = node_factory()    # a managed node with autostart configures and activates here, or says why not
-        executor = make_executor(node)
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
@@ -61,7 +48,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         # with the context gone, the signal's shutdown raced the executor (e.g. RCLError creating a
         # wait set): a clean stop
         if context.ok():
-            if executor is not None:        # a crash while running: keep the traceback
+            if node is not None:        # a crash while running: keep the traceback
                 raise
             failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
             get_logger("semcom_ros").fatal(failed)
@@ -98,8 +85,7 @@ def teardown(executor, node, quiet: bool) -> None:
     half-made state cannot be torn down meaningfully and nothing is printed after
     the one line that said why.
     """
-    steps = [*([executor.shutdown] if executor is not None else []),
-             *([node.destroy_node] if node is not None else []), rclpy.try_shutdown]
+    steps = [executor.shutdown, *([node.destroy_node] if node is not None else []), rclpy.try_shutdown]
     for step in steps:
         try:
             step()
