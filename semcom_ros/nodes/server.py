@@ -85,7 +85,8 @@ class ServerNode(ManagedNode):
         self.mailbox = NewestFrames()
         self.window_timer = None
         self.batches = 0
-        # a zero-period timer, reset to wake the decoder: as a guard condition would, but every executor has timers
+        # a zero-period timer, reset to wake the decoder after the other ready callbacks (a guard condition
+        # does the same under the wait-set executor; rclpy's EventsExecutor has timers but no guard conditions)
         self.wake = self.create_timer(0.0, self.on_wake)
         self.wake.cancel()
         self.start()
