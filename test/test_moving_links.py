@@ -195,4 +195,7 @@ def test_bad_link_settings_are_refused_and_bad_announcements_counted(link):
         link.watcher.status["semcom_policy"]
     # the policy keeps the channel node's last good announcement
     assert link.watcher.status["semcom_policy"]["accuracy_tables"] == link.watcher.status["semcom_channel"]["channel"]
-    assert int(link.watcher.status["semcom_channel"]["rejected_parameters"]) >= 3 and not link.dead()
+    # /diagnostics comes once a second: wait for the report that counts all three refusals
+    assert link.spin_until(lambda: int(link.watcher.status["semcom_channel"].get("rejected_parameters", 0)) >= 3,
+                           10), link.watcher.status["semcom_channel"]
+    assert not link.dead()
