@@ -107,13 +107,18 @@ def pct(values, q) -> float:
     return float(np.percentile(np.asarray(values) * 1e3, q)) if len(values) else float("nan")
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_run_args(ap: argparse.ArgumentParser) -> None:
+    """The paced and overload phases both pipeline benchmarks run."""
     ap.add_argument("--frames", type=int, default=300)
     ap.add_argument("--rate", type=float, default=10.0, help="paced input rate (Hz), below capacity")
     ap.add_argument("--overload-rate", type=float, default=500.0, help="input rate (Hz) above capacity")
     ap.add_argument("--overload-s", type=float, default=6.0)
     ap.add_argument("--configuration", default="S1")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_run_args(ap)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (as in config/semcom.yaml)")
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--processes", action="store_true", help="nodes as separate processes, real frame size")

@@ -33,7 +33,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from node_footprint import cpu_s                 # benchmarks/, on the path when run as a script
-from pipeline_latency import pct, spin_until
+from pipeline_latency import add_run_args, pct, spin_until
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 
@@ -171,11 +171,7 @@ def measure(args, watch: Watch, executor, records: int, m: int) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--rate", type=float, default=10.0, help="paced input rate (Hz), below capacity")
-    ap.add_argument("--overload-rate", type=float, default=500.0, help="input rate (Hz) above capacity")
-    ap.add_argument("--overload-s", type=float, default=6.0)
-    ap.add_argument("--configuration", default="S1")
+    add_run_args(ap)
     ap.add_argument("--frame-size", default="640x480", help="WxH of the driver's bgr8 frames")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "pipeline_processes.json")
     args = ap.parse_args(argv)
