@@ -30,6 +30,7 @@ setup(
             "semcom-optimize = semcom_ros.tools.optimize:main",
             "semcom-demo = semcom_ros.tools.demo:main",
             "semcom-train-default = semcom_ros.tools.train_default:main",
+            "semcom-train-scenes = semcom_ros.tools.train_scenes:main",
             "semcom-train-jscc = semcom_ros.tools.train_jscc:main",
             "semcom-channel-tables = semcom_ros.tools.channel_tables:main",
             "image_source = semcom_ros.nodes.start:image_source",

@@ -36,11 +36,11 @@ import torch
 from moving_links import Trace, frame_order, held_out, outcomes
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channel_models import CHANNELS
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.link.channel_models import CHANNELS
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.policies import make_policy
-from semcom_ros.core.snr_profiles import SnrProfile
+from semcom_ros.core.link.snr_profiles import SnrProfile
 
 RESULTS = Path(__file__).parent / "results"
 SLACK_FRAMES = 30.0       # the policy node's default budget_slack_frames: 3 s of budget at 10 frames/s

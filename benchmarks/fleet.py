@@ -49,8 +49,8 @@ from fleet_budget import shared_budget  # noqa: E402
 from node_footprint import cpu_s, status_kb  # noqa: E402
 
 from semcom_ros.core.bundle import load_bundle  # noqa: E402
-from semcom_ros.core.channel_models import CHANNELS  # noqa: E402
-from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
+from semcom_ros.core.link.channel_models import CHANNELS  # noqa: E402
+from semcom_ros.core.data.datasets import load_embedded_eval  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ROBOT_COUNTS = (1, 2, 4, 8)
@@ -59,7 +59,7 @@ SMALL_SCHEDULES = {"none": [0.0] * 12, "light": [0.1] * 6 + [0.0] * 6, "heavy": 
 
 def small_bundle(root: Path) -> Path:
     """vit_small_patch16_224 with a 10-class head and random weights, JSCC rate 4 after block 6, a 3-point front."""
-    from semcom_ros.core.jscc import JSCC
+    from semcom_ros.core.link.jscc import JSCC
     from semcom_ros.tools import bundle as bundle_cli
 
     path = root / "vit_small"
@@ -79,9 +79,9 @@ def small_bundle(root: Path) -> Path:
 
 def robot_frames(bundle_path, n_robots: int, pool: int = 4):
     """Per robot: ``pool`` received frames as PointCloud2 (differently merged per robot) and their one-frame class."""
-    from semcom_ros.core.channels import propagate, with_pilots
-    from semcom_ros.core.merging_vit import MergeSchedule
-    from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
+    from semcom_ros.core.link.channels import propagate, with_pilots
+    from semcom_ros.core.model.merging_vit import MergeSchedule
+    from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames
     from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
     bundle = load_bundle(bundle_path)
@@ -112,7 +112,7 @@ def robot_frames(bundle_path, n_robots: int, pool: int = 4):
 
 def ideal_fps(link, frames, n: int, seconds: float, max_padding: float) -> float:
     """The server half on the same N robots' frames (one each), called directly in a loop."""
-    from semcom_ros.core.padded_batch import decode_frames
+    from semcom_ros.core.link.padded_batch import decode_frames
 
     pool = len(frames) // max(ROBOT_COUNTS)
     done, t0, k = 0, time.perf_counter(), 0

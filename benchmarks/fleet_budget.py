@@ -7,7 +7,7 @@ import numpy as np
 from moving_links import Trace, frame_order, held_out, outcomes
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.fleet_policies import FLEET_MODES, make_fleet_policy
+from semcom_ros.core.policies.fleet import FLEET_MODES, make_fleet_policy
 
 
 def shared_budget(args) -> list[dict]:

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channel_models import CHANNELS
-from semcom_ros.core.channel_tables import accuracy_tables
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.link.channel_models import CHANNELS
+from semcom_ros.core.fronts.channel_tables import accuracy_tables
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.model.merging_vit import MergeSchedule
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -34,9 +34,9 @@ from pathlib import Path
 import timm
 import torch
 
-import semcom_ros.core.merging_vit as mv
-from semcom_ros.core.macs import VitShape, gmacs
-from semcom_ros.core.merging_vit import MergeSchedule, apply_merging
+import semcom_ros.core.model.merging_vit as mv
+from semcom_ros.core.model.macs import VitShape, gmacs
+from semcom_ros.core.model.merging_vit import MergeSchedule, apply_merging
 
 
 class Stopwatch:
@@ -88,7 +88,7 @@ def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
     """ms per frame, speedup, efficiency of the default model's edge for none/S1/S2/S3: eager, captured, ideal."""
     import numpy as np
 
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.data.datasets import load_embedded_eval
     from semcom_ros.core.bundle import load_bundle
 
     threads = torch.get_num_threads()

@@ -35,12 +35,12 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from semcom_ros.core.channel_models import LinkConditions, make_channel
-from semcom_ros.core.channel_tables import PILOT_RECORDS
-from semcom_ros.core.channels import Channel
-from semcom_ros.core.merging_vit import MergeSchedule
-from semcom_ros.core.snr_filter import SnrFilter
-from semcom_ros.core.snr_profiles import SnrProfile
+from semcom_ros.core.link.channel_models import LinkConditions, make_channel
+from semcom_ros.core.fronts.channel_tables import PILOT_RECORDS
+from semcom_ros.core.link.channels import Channel
+from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.core.link.snr_filter import SnrFilter
+from semcom_ros.core.link.snr_profiles import SnrProfile
 
 RESULTS = Path(__file__).parent / "results"
 SOURCES = ("link_snr", "estimated", "filtered")
@@ -121,7 +121,7 @@ def stream(policy, table: dict, mean_snr: np.ndarray, source: str, hz: float) ->
 
 def held_out(bundle, link):
     """The held-out embedded images (those no front search saw) as a pool: x, y and where they start."""
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.data.datasets import load_embedded_eval
 
     data = load_embedded_eval()
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)

@@ -30,7 +30,7 @@ def write_images(root: Path, n: int) -> Path:
     import cv2
     import numpy as np
 
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.data.datasets import load_embedded_eval
 
     data = load_embedded_eval()
     for i in range(n):

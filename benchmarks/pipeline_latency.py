@@ -42,7 +42,7 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
-from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.nodes.msg_convert import array_to_image
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.nodes import server as server_node

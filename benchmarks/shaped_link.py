@@ -89,7 +89,7 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
             proc.send_signal(signal.SIGINT)
         exits = {name: proc.wait(timeout=60) for name, proc in procs.items()}
         hosts.close()
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.data.datasets import load_embedded_eval
 
     labels = load_embedded_eval().labels
     lat = [v["latency_ms"] for v in got.values()]

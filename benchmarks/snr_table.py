@@ -17,11 +17,11 @@ from pathlib import Path
 import torch
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channel_models import CHANNELS
-from semcom_ros.core.channels import Channel
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.evaluation import evaluate
-from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.link.channel_models import CHANNELS
+from semcom_ros.core.link.channels import Channel
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.fronts.evaluation import evaluate
+from semcom_ros.core.model.merging_vit import MergeSchedule
 
 SNRS = [-10.0, -5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
 

@@ -12,13 +12,13 @@ import torch
 from rclpy.serialization import serialize_message
 from std_msgs.msg import String
 
-from semcom_ros.core import frame_codecs
-from semcom_ros.core.channels import with_pilots
-from semcom_ros.core.evaluation import frame_times
-from semcom_ros.core.frame_sources import camera_frame
-from semcom_ros.core.merging_vit import MergeSchedule
-from semcom_ros.core.numpy_channel import propagate
-from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
+from semcom_ros.core.data import frame_codecs
+from semcom_ros.core.link.channels import with_pilots
+from semcom_ros.core.fronts.evaluation import frame_times
+from semcom_ros.core.data.frame_sources import camera_frame
+from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.core.link.numpy_channel import propagate
+from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames
 from semcom_ros.nodes.msg_convert import array_to_compressed, array_to_image
 from semcom_ros.nodes.symbol_cloud import SYMBOL_FORMATS, cloud_to_symbols, symbols_to_cloud
 

@@ -9,7 +9,7 @@ from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import LifecycleNode, Node
 
 # closed sets come from the code that checks them
-from semcom_ros.core.frame_sources import SOURCES
+from semcom_ros.core.data.frame_sources import SOURCES
 from semcom_ros.nodes.base import RELIABILITIES
 from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS

@@ -18,8 +18,8 @@ import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.frame_sources import camera_frame
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.nodes.msg_convert import array_to_compressed, array_to_image
 
 

@@ -10,9 +10,9 @@ import numpy as np
 from sensor_msgs.msg import PointCloud2
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.frame_sources import camera_frame
-from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.data.frame_sources import camera_frame
+from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.nodes.base import NEWEST_FRAME
 from semcom_ros.nodes.msg_convert import array_to_compressed, compressed_to_array
 from semcom_ros.nodes.symbol_cloud import format_of

@@ -22,8 +22,8 @@ from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.frame_sources import camera_frame
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.tools.bundle import main as bundle_main
@@ -50,7 +50,7 @@ def write_image_folder(root: Path, n: int = 600) -> Path:
 
 
 def train_briefly(bundle_path: Path, images: Path, out: Path, steps: int = 300) -> None:
-    from semcom_ros.core.datasets import load_image_folder
+    from semcom_ros.core.data.datasets import load_image_folder
 
     loaded = load_bundle(bundle_path).load_model()
     data = load_image_folder(images)

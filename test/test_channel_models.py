@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from semcom_ros.core.channel_models import (CHANNELS, LinkConditions, bessel_j0, make_channel)
-from semcom_ros.core.channels import Channel, complex_normal, power_normalize
-from semcom_ros.core.snr_profiles import SnrProfile, shadowing_map
+from semcom_ros.core.link.channel_models import (CHANNELS, LinkConditions, bessel_j0, make_channel)
+from semcom_ros.core.link.channels import Channel, complex_normal, power_normalize
+from semcom_ros.core.link.snr_profiles import SnrProfile, shadowing_map
 
 
 def test_j0_at_known_points():
@@ -109,7 +109,7 @@ def test_trajectory_profile_path_loss_and_shadowing():
 
 
 def test_snr_filter_recovers_the_mean_snr_from_faded_estimates():
-    from semcom_ros.core.snr_filter import SnrFilter
+    from semcom_ros.core.link.snr_filter import SnrFilter
 
     h = make_channel("rayleigh").gains(20_000, np.random.default_rng(6))
     estimates = 10.0 + 10 * np.log10(np.abs(h) ** 2)            # what pilots see at a 10 dB mean SNR

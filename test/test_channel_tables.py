@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channel_models import CHANNELS
-from semcom_ros.core.front_file import FrontFileError, parse_front, table_problems
+from semcom_ros.core.link.channel_models import CHANNELS
+from semcom_ros.core.fronts.front_file import FrontFileError, parse_front, table_problems
 from semcom_ros.core.policies import make_policy
 
 

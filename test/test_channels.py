@@ -4,8 +4,9 @@ import math
 import pytest
 import torch
 
-from semcom_ros.core.channel_models import CHANNELS, make_channel
-from semcom_ros.core.channels import Channel, complex_normal, noise_variance, pilot_symbols, power_normalize, propagate
+from semcom_ros.core.link.channel_models import CHANNELS, make_channel
+from semcom_ros.core.link.channels import (Channel, complex_normal, noise_variance, pilot_symbols, power_normalize,
+                                           propagate)
 
 
 def frames(b=64, k=2000, seed=0):
@@ -87,7 +88,7 @@ def test_numpy_channel_of_the_emulator_matches_the_torch_one(kind, snr_db):
     """The emulator node's numpy channel: same noise power and fading statistics as channels.propagate."""
     import numpy as np
 
-    from semcom_ros.core import numpy_channel
+    from semcom_ros.core.link import numpy_channel
 
     rng, g = np.random.default_rng(1), torch.Generator().manual_seed(1)
     x = np.exp(1j * np.linspace(0, 6.28, 400)).astype(np.complex64)       # unit power
@@ -124,8 +125,8 @@ def test_the_servers_numpy_receiver_equalises_as_the_torch_one(kind, snr_db):
     """numpy_channel.receive (the server's per-frame path) = estimate_from_pilots + equalize, frame by frame."""
     import numpy as np
 
-    from semcom_ros.core import numpy_channel
-    from semcom_ros.core.channels import equalize, estimate_from_pilots, with_pilots
+    from semcom_ros.core.link import numpy_channel
+    from semcom_ros.core.link.channels import equalize, estimate_from_pilots, with_pilots
 
     g = torch.Generator().manual_seed(3)
     n_pilots, z = 16, torch.randn(50, 120, dtype=torch.complex64, generator=g)

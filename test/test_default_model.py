@@ -8,11 +8,11 @@ import pytest
 import torch
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channels import Channel
-from semcom_ros.core.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
-from semcom_ros.core.evaluation import evaluate
-from semcom_ros.core.merging_vit import MergeSchedule
-from semcom_ros.core.models import CheckpointError, build_model, load_state_dict_safely, load_weights
+from semcom_ros.core.link.channels import Channel
+from semcom_ros.core.data.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
+from semcom_ros.core.fronts.evaluation import evaluate
+from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.core.model.models import CheckpointError, build_model, load_state_dict_safely, load_weights
 from semcom_ros.tools.evaluate import main as eval_main
 
 DEFAULT = load_bundle("default")

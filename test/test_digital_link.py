@@ -4,9 +4,10 @@ import math
 import numpy as np
 import pytest
 
-from semcom_ros.core import frame_codecs
-from semcom_ros.core.digital_link import (CQI_TABLE, capacity_bits, choose_mcs, ideal_delivered, ideal_uses,
-                                          label_bits, mcs_uses, packet_sizes, practical_send, scored, ways_to_arrive)
+from semcom_ros.core.data import frame_codecs
+from semcom_ros.core.link.digital_link import (CQI_TABLE, capacity_bits, choose_mcs, ideal_delivered, ideal_uses,
+                                               label_bits, mcs_uses, packet_sizes, practical_send, scored,
+                                               ways_to_arrive)
 
 
 def test_capacity_of_hand_worked_links():

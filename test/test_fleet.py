@@ -4,8 +4,8 @@ import math
 import pytest
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.fleet_policies import FLEET_MODES, FrameRate, make_fleet_policy
-from semcom_ros.core.newest_frames import NewestFrames
+from semcom_ros.core.policies.fleet import FLEET_MODES, FrameRate, make_fleet_policy
+from semcom_ros.core.data.newest_frames import NewestFrames
 from semcom_ros.nodes.robots import robot_names, scoped
 
 ROBOTS = ["r1", "r2", "r3", "r4"]

@@ -23,8 +23,8 @@ from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.merging_vit import MergeSchedule
-from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames
+from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
 from semcom_ros.nodes.msg_convert import MessageError
@@ -188,12 +188,12 @@ def test_three_robots_one_server_one_shared_budget_across_processes():
 
 def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_labels():
     """A server process with a batch window: four robots' 640x480 frames, merged four ways, share passes."""
-    from semcom_ros.core.channels import propagate, with_pilots
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.link.channels import propagate, with_pilots
+    from semcom_ros.core.data.datasets import load_embedded_eval
     from semcom_ros.nodes.symbol_cloud import symbols_to_cloud
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from semcom_ros.core.frame_sources import camera_frame
+    from semcom_ros.core.data.frame_sources import camera_frame
 
     bundle = load_bundle("default")
     link, front = bundle.link(4, all_rates=True), bundle.front(4)

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from semcom_ros.core.channel_models import CHANNELS
-from semcom_ros.core.frame_sources import SOURCES
+from semcom_ros.core.link.channel_models import CHANNELS
+from semcom_ros.core.data.frame_sources import SOURCES
 from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
 from semcom_ros.nodes.base import RELIABILITIES
-from semcom_ros.core.fleet_policies import FLEET_MODES
+from semcom_ros.core.policies.fleet import FLEET_MODES
 from semcom_ros.core.policies import POLICY_MODES
-from semcom_ros.core.snr_profiles import PROFILES
+from semcom_ros.core.link.snr_profiles import PROFILES
 
 ROOT = Path(__file__).parent.parent
 LAUNCH_FILES = sorted((ROOT / "launch").glob("*.launch.py"))

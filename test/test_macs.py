@@ -3,8 +3,8 @@ import pytest
 import timm
 import torch
 
-from semcom_ros.core.macs import VitShape, gmacs, scheduled_token_counts
-from semcom_ros.core.merging_vit import MergeSchedule, apply_merging
+from semcom_ros.core.model.macs import VitShape, gmacs, scheduled_token_counts
+from semcom_ros.core.model.merging_vit import MergeSchedule, apply_merging
 
 
 @pytest.fixture(scope="module")

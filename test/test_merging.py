@@ -5,8 +5,8 @@ import pytest
 import timm
 import torch
 
-from semcom_ros.core.merging import bipartite_match, merge_tokens, num_to_merge
-from semcom_ros.core.merging_vit import MergeSchedule, apply_merging
+from semcom_ros.core.model.merging import bipartite_match, merge_tokens, num_to_merge
+from semcom_ros.core.model.merging_vit import MergeSchedule, apply_merging
 
 # Small variants of each family the issue names: the code paths are the same as at full size.
 FAMILIES = {
@@ -166,7 +166,7 @@ def test_non_vit_models_are_refused():
 def test_captured_edge_matches_eager_and_only_compiled_schedules_use_it():
     """Graph capture (torch.compile) of the default model's edge: same tokens, sizes and counts as eager."""
     from semcom_ros.core.bundle import load_bundle
-    from semcom_ros.core.datasets import load_embedded_eval
+    from semcom_ros.core.data.datasets import load_embedded_eval
 
     link, front = load_bundle("default").link(4), load_bundle("default").front(4)
     images = load_embedded_eval().images

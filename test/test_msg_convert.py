@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import Image
 
-from semcom_ros.core.merge_viz import render_partition
-from semcom_ros.core.snr_profiles import SnrProfile, load_trace
+from semcom_ros.core.model.merge_viz import render_partition
+from semcom_ros.core.link.snr_profiles import SnrProfile, load_trace
 from semcom_ros.nodes.msg_convert import MessageError, array_to_image, image_to_array
 from semcom_ros.nodes.symbol_cloud import cloud_to_symbols, symbols_to_cloud
 
@@ -119,7 +119,7 @@ def test_snr_profiles(tmp_path):
 def test_frame_sources_read_folders_and_videos(tmp_path):
     import cv2
 
-    from semcom_ros.core.frame_sources import FrameSource
+    from semcom_ros.core.data.frame_sources import FrameSource
 
     frames = [np.full((24, 32, 3), v, np.uint8) for v in (40, 200)]
     for i, f in enumerate(frames):

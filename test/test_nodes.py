@@ -18,8 +18,8 @@ from std_msgs.msg import Float32, String
 
 from semcom_ros.nodes.camera import CameraNode
 from semcom_ros.nodes.channel import ChannelNode
-from semcom_ros.core.channels import pilot_symbols
-from semcom_ros.core.datasets import load_embedded_eval
+from semcom_ros.core.link.channels import pilot_symbols
+from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.bundle import load_bundle
 from semcom_ros.nodes.image_source import ImageSourceNode
 from semcom_ros.nodes.msg_convert import array_to_image

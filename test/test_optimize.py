@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.evaluation import evaluate
-from semcom_ros.core.front_file import load_front
-from semcom_ros.core.merging_vit import MergeSchedule
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.fronts.evaluation import evaluate
+from semcom_ros.core.fronts.front_file import load_front
+from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.tools.optimize import UNIFORM_RATIOS, main
-from semcom_ros.core.pareto import dominates, hypervolume_2d
+from semcom_ros.core.fronts.pareto import dominates, hypervolume_2d
 from semcom_ros.core.bundle import load_bundle
 
 

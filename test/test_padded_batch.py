@@ -4,13 +4,13 @@ import timm
 import torch
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.channels import with_pilots
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.jscc import JSCC
+from semcom_ros.core.link.channels import with_pilots
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.link.jscc import JSCC
 from semcom_ros.core.link import SemanticLink
-from semcom_ros.core.merging_vit import MergeSchedule
-from semcom_ros.core.models import LoadedModel
-from semcom_ros.core.padded_batch import ReceivedFrame, decode_frames, merges_on_server, padded_groups
+from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.core.model.models import LoadedModel
+from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames, merges_on_server, padded_groups
 
 PILOTS = 8
 

@@ -4,8 +4,8 @@ import copy
 import pytest
 import yaml
 
-from semcom_ros.core.front_file import FrontFileError, load_front, parse_front, save_front
-from semcom_ros.core.pareto import dominates, hypervolume_2d, operating_points, pareto_indices
+from semcom_ros.core.fronts.front_file import FrontFileError, load_front, parse_front, save_front
+from semcom_ros.core.fronts.pareto import dominates, hypervolume_2d, operating_points, pareto_indices
 
 POINTS = [
     {"accuracy": 0.90, "gmacs": 10.0, "img_per_s": 100},   # 0 front (most accurate)

@@ -1,8 +1,8 @@
 """Runtime policies on a hand-made front."""
 import pytest
 
-from semcom_ros.core.front_file import parse_front
-from semcom_ros.core.joint_front import joint_front_data
+from semcom_ros.core.fronts.front_file import parse_front
+from semcom_ros.core.fronts.joint_front import joint_front_data
 from semcom_ros.core.policies import POLICIES, ConstraintPolicy, LyapunovPolicy, Policy, SnrTablePolicy, make_policy, \
     register
 

@@ -5,8 +5,9 @@ import timm
 import torch
 
 from semcom_ros.core.bundle import load_bundle
-from semcom_ros.core.datasets import load_embedded_eval
-from semcom_ros.core.models import data_config, make_preprocess
+from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.core.data.preprocess import make_preprocess
+from semcom_ros.core.model.models import data_config
 
 fmnist_preprocess = make_preprocess(load_bundle("default").preprocess_config)
 
@@ -56,7 +57,7 @@ def test_grey_padded_input_matches_the_training_layout():
 
 def test_large_shrinks_match_a_one_step_area_resize():
     """The whole-factor first step shifts framing by under one output pixel, nothing more."""
-    from semcom_ros.core.models import resize
+    from semcom_ros.core.data.preprocess import resize
 
     yy, xx = np.mgrid[0:1080, 0:1920]
     frame = ((np.sin(xx / 97.0) + np.cos(yy / 53.0) + 2) * 63).astype(np.uint8)

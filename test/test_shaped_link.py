@@ -14,8 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from shaped_link import run_scheme  # noqa: E402
 
-from semcom_ros.core.datasets import load_embedded_eval  # noqa: E402
-from semcom_ros.core.frame_sources import camera_frame  # noqa: E402
+from semcom_ros.core.data.datasets import load_embedded_eval  # noqa: E402
+from semcom_ros.core.data.frame_sources import camera_frame  # noqa: E402
 from semcom_ros.nodes.msg_convert import array_to_compressed  # noqa: E402
 
 MBIT_S, FRAMES = 1.0, 60

@@ -50,7 +50,7 @@ def use_packaged_dds_profile() -> str | None:
     rmw = os.environ.get("RMW_IMPLEMENTATION", "rmw_fastrtps_cpp")
     if not rmw.startswith("rmw_fastrtps") or os.environ.get(DDS_PROFILE_VARIABLE):
         return os.environ.get(DDS_PROFILE_VARIABLE)
-    from ..core.resources import config_path
+    from ..core.bundle.resources import config_path
 
     try:
         os.environ[DDS_PROFILE_VARIABLE] = str(config_path("fastdds.xml"))

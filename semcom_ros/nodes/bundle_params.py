@@ -36,7 +36,7 @@ def load_link(node: SemcomNode):
     """The bundle, the semantic link (every JSCC rate, starting at the node's) and the front that goes with it."""
     import torch
 
-    from ..core.bundle import load_bundle
+    from ..core.bundle.bundle import load_bundle
 
     bundle = load_bundle(node.p("bundle"))
     torch.set_num_threads(node.p("threads"))

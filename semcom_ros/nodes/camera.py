@@ -17,9 +17,9 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image, PointCloud2
 from std_msgs.msg import String
 
-from ..core.channels import with_pilots
-from ..core.merge_viz import render_partition
-from ..core.merging_vit import MergeSchedule
+from ..core.link.channels import with_pilots
+from ..core.model.merge_viz import render_partition
+from ..core.model.merging_vit import MergeSchedule
 from .base import LATCHED, NEWEST_FRAME, now_s
 from .bundle_params import declare_link_params, load_link
 from .image_input import ImageInput

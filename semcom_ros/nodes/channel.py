@@ -19,9 +19,9 @@ import numpy as np
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from ..core.channel_models import CHANNELS, LinkConditions, make_channel
-from ..core.numpy_channel import propagate
-from ..core.snr_profiles import PROFILES, SnrProfile
+from ..core.link.channel_models import CHANNELS, LinkConditions, make_channel
+from ..core.link.numpy_channel import propagate
+from ..core.link.snr_profiles import PROFILES, SnrProfile
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
 from .msg_convert import MessageError
 from .process import run_node

@@ -13,7 +13,7 @@ import time
 from diagnostic_msgs.msg import DiagnosticArray
 from std_msgs.msg import String
 
-from ..core.merging_vit import MergeSchedule
+from ..core.model.merging_vit import MergeSchedule
 from .base import RELIABLE
 from .bundle_params import declare_link_params
 from .classification import classification, latency_s, top_classes
@@ -39,7 +39,7 @@ class ClassifierNode(ImageInput, ManagedNode):
     def configure(self) -> None:
         import torch
 
-        from ..core.bundle import load_bundle
+        from ..core.bundle.bundle import load_bundle
 
         bundle = load_bundle(self.p("bundle"))
         torch.set_num_threads(self.p("threads"))

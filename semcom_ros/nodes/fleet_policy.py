@@ -15,11 +15,11 @@ import math
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from ..core.bundle import load_bundle
-from ..core.channel_models import CHANNELS
-from ..core.fleet_policies import FLEET_MODES, make_fleet_policy
-from ..core.policies import configurations_at
-from ..core.snr_profiles import implausible_snr
+from ..core.bundle.bundle import load_bundle
+from ..core.link.channel_models import CHANNELS
+from ..core.policies.fleet import FLEET_MODES, make_fleet_policy
+from ..core.policies.robot import configurations_at
+from ..core.link.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, guarded, now_s
 from .bundle_params import declare_bundle_params, node_front
 from .msg_convert import MessageError

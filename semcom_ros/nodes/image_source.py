@@ -10,7 +10,7 @@ from __future__ import annotations
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 
-from ..core.frame_sources import SOURCES, FrameSource
+from ..core.data.frame_sources import SOURCES, FrameSource
 from .base import RELIABILITIES, RELIABLE, SemcomNode, guarded, image_qos
 from .msg_convert import COMPRESSED_FORMATS, IMAGE_TRANSPORTS, array_to_compressed, array_to_image
 from .process import run_node

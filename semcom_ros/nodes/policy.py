@@ -16,11 +16,11 @@ import math
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from ..core.bundle import load_bundle
-from ..core.channel_models import CHANNELS
-from ..core.policies import COSTS, POLICY_MODES, make_policy
-from ..core.snr_filter import SnrFilter
-from ..core.snr_profiles import implausible_snr
+from ..core.bundle.bundle import load_bundle
+from ..core.link.channel_models import CHANNELS
+from ..core.policies.robot import COSTS, POLICY_MODES, make_policy
+from ..core.link.snr_filter import SnrFilter
+from ..core.link.snr_profiles import implausible_snr
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, guarded, now_s
 from .bundle_params import declare_bundle_params, node_front
 from .msg_convert import MessageError

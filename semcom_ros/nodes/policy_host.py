@@ -16,7 +16,7 @@ import json
 
 from std_msgs.msg import String
 
-from ..core.channel_models import CHANNELS
+from ..core.link.channel_models import CHANNELS
 from .base import LATCHED, SemcomNode, guarded
 
 CHANNEL_PARAM = ("channel model whose accuracy tables the policy uses; empty: the one the channel node announces "

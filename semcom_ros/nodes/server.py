@@ -22,10 +22,10 @@ from diagnostic_msgs.msg import DiagnosticArray
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32, String
 
-from ..core.merging_vit import MergeSchedule
-from ..core.newest_frames import NewestFrames
-from ..core.padded_batch import ReceivedFrame, decode_frames
-from ..core.snr_profiles import implausible_snr
+from ..core.model.merging_vit import MergeSchedule
+from ..core.data.newest_frames import NewestFrames
+from ..core.link.padded_batch import ReceivedFrame, decode_frames
+from ..core.link.snr_profiles import implausible_snr
 from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, guarded
 from .bundle_params import declare_link_params, load_link
 from .classification import classification, latency_s, top_classes

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import yaml
 
-from ..core.bundle import BundleError, card_entry, load_bundle
-from ..core.bundle_create import copy_bundle, new_bundle
-from ..core.models import (CheckpointError, build_model, data_config, imagenet_classes, load_state_dict_safely,
-                           load_weights)
+from ..core.bundle.bundle import BundleError, card_entry, load_bundle
+from ..core.bundle.create import copy_bundle, new_bundle
+from ..core.model.models import (CheckpointError, build_model, data_config, imagenet_classes,
+                                 load_state_dict_safely, load_weights)
 
 
 def model_arg(text: str) -> tuple[str, object]:

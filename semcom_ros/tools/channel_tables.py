@@ -22,10 +22,10 @@ import sys
 import torch
 from tqdm import tqdm
 
-from ..core.bundle import BundleError, card_entry
-from ..core.channel_models import CHANNELS, LinkConditions, make_channel
-from ..core.channel_tables import PILOT_RECORDS, accuracy_tables
-from ..core.merging_vit import MergeSchedule
+from ..core.bundle.bundle import BundleError, card_entry
+from ..core.link.channel_models import CHANNELS, LinkConditions, make_channel
+from ..core.fronts.channel_tables import PILOT_RECORDS, accuracy_tables
+from ..core.model.merging_vit import MergeSchedule
 from .cli_common import add_bundle_args, add_images_arg, image_set, open_bundle, parse_args
 
 DEFAULT_CHANNELS = "awgn,rayleigh,correlated_rayleigh,rician,gilbert_elliott"

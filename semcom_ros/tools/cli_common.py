@@ -8,8 +8,8 @@ import sys
 
 import torch
 
-from ..core.bundle import Bundle, load_bundle
-from ..core.merging_vit import MERGE_MODES, MergeSchedule
+from ..core.bundle.bundle import Bundle, load_bundle
+from ..core.model.merging_vit import MERGE_MODES, MergeSchedule
 
 NEGATIVE_VALUE = re.compile(r"^-[\d.]")      # "-10", "-10:25:5", "-5,0,5": a value, not an option
 
@@ -87,7 +87,7 @@ def image_set(spec: str | None, limit: int | None = None, class_names: tuple[str
     With ``class_names`` (the bundle's), an ImageFolder's labels are mapped by
     folder name, so a folder holding a subset of the classes still scores right.
     """
-    from ..core.datasets import load_embedded_eval, load_fashion_mnist, load_image_folder
+    from ..core.data.datasets import load_embedded_eval, load_fashion_mnist, load_image_folder
 
     if spec in (None, "", "embedded"):
         data = load_embedded_eval().head(limit)

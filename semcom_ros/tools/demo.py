@@ -22,7 +22,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 from std_msgs.msg import Float32
 
-from ..core.channel_models import CHANNELS
+from ..core.link.channel_models import CHANNELS
 from ..nodes import system
 from ..nodes.base import RELIABLE, use_packaged_dds_profile
 

@@ -13,11 +13,11 @@ import sys
 
 import numpy as np
 
-from ..core.bundle import BundleError
-from ..core.channels import CHANNELS, CSI_MODES, Channel
-from ..core.evaluation import evaluate
-from ..core.merging_vit import MergeSchedule
-from ..core.models import CheckpointError
+from ..core.bundle.bundle import BundleError
+from ..core.link.channels import CHANNELS, CSI_MODES, Channel
+from ..core.fronts.evaluation import evaluate
+from ..core.model.merging_vit import MergeSchedule
+from ..core.model.models import CheckpointError
 from .cli_common import (add_bundle_args, add_images_arg, add_schedule_args, load_images, open_bundle, parse_args,
                          schedule_from_args)
 

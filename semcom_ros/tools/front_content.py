@@ -12,8 +12,8 @@ import platform
 import numpy as np
 import torch
 
-from ..core.front_file import FORMAT_VERSION
-from ..core.pareto import hypervolume_2d, operating_points
+from ..core.fronts.front_file import FORMAT_VERSION
+from ..core.fronts.pareto import hypervolume_2d, operating_points
 
 
 def front_data(st, bundle_name: str, done: list, records: dict[str, dict], baselines: dict) -> dict:

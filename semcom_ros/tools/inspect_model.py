@@ -16,17 +16,18 @@ import sys
 import numpy as np
 import torch
 
-from ..core.bundle import BUILTIN, load_bundle
-from ..core.macs import VitShape, gmacs
-from ..core.merging_vit import apply_merging
-from ..core.models import LoadedModel, build_model, data_config, imagenet_classes, make_preprocess, torch_device
+from ..core.bundle.bundle import BUILTIN, load_bundle
+from ..core.model.macs import VitShape, gmacs
+from ..core.model.merging_vit import apply_merging
+from ..core.model.models import LoadedModel, build_model, data_config, imagenet_classes, torch_device
+from ..core.data.preprocess import make_preprocess
 from .cli_common import add_runtime_args, add_schedule_args, parse_args, schedule_from_args
 
 
 def sample_image(grey: bool) -> tuple[np.ndarray, str]:
     """A real picture that needs no download: a Fashion-MNIST test image for grey models, else a photo."""
     if grey:
-        from ..core.datasets import load_embedded_eval
+        from ..core.data.datasets import load_embedded_eval
 
         data = load_embedded_eval()
         return data.images[0], f"embedded eval image 0 ({data.class_names[data.labels[0]]})"

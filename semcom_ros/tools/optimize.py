@@ -31,13 +31,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..core.bundle import BundleError, card_entry
-from ..core.channels import Channel
-from ..core.evaluation import evaluate, frame_times
-from ..core.front_file import save_front
-from ..core.merging_vit import MergeSchedule
-from ..core.models import CheckpointError
-from ..core.pareto import hypervolume_2d, pareto_indices
+from ..core.bundle.bundle import BundleError, card_entry
+from ..core.link.channels import Channel
+from ..core.fronts.evaluation import evaluate, frame_times
+from ..core.fronts.front_file import save_front
+from ..core.model.merging_vit import MergeSchedule
+from ..core.model.models import CheckpointError
+from ..core.fronts.pareto import hypervolume_2d, pareto_indices
 from .cli_common import add_bundle_args, add_images_arg, load_images, open_bundle, parse_args
 from .front_content import front_data
 

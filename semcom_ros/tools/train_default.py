@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..core.bundle import BundleError, card_entry
-from ..core.bundle_create import new_bundle
-from ..core.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
-from ..core.models import build_model
+from ..core.bundle.bundle import BundleError, card_entry
+from ..core.bundle.create import new_bundle
+from ..core.data.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+from ..core.model.models import build_model
 
 EMBEDDED_EVAL_SIZE = 3000   # first test images, shipped with the package
 ARCHITECTURE = "vit_tiny_patch16_224"

@@ -24,14 +24,14 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from ..core.bundle import BundleError, card_entry
-from ..core.channel_models import CHANNELS
-from ..core.channel_tables import PILOT_RECORDS
-from ..core.channels import Channel
-from ..core.jscc import JSCC, SNR_RANGE_DB
-from ..core.link import SemanticLink
-from ..core.merging_vit import MergeSchedule
-from ..core.models import CheckpointError, torch_device
+from ..core.bundle.bundle import BundleError, card_entry
+from ..core.link.channel_models import CHANNELS
+from ..core.fronts.channel_tables import PILOT_RECORDS
+from ..core.link.channels import Channel
+from ..core.link.jscc import JSCC, SNR_RANGE_DB
+from ..core.link.semantic_link import SemanticLink
+from ..core.model.merging_vit import MergeSchedule
+from ..core.model.models import CheckpointError, torch_device
 from .cli_common import add_runtime_args, image_set, open_bundle, parse_args
 
 MIXTURE = "awgn,rayleigh,rician,gilbert_elliott"

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from .numpy_channel import receive
-from .link import SemanticLink
-from .merging_vit import MergeSchedule
+from .semantic_link import SemanticLink
+from ..model.merging_vit import MergeSchedule
 
 MASKABLE_POOLS = ("token", "avg")
 

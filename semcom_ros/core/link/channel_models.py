@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from .registry import registry
+from ..registry import registry
 
 SPEED_OF_LIGHT = 299_792_458.0
 CHANNEL_MODELS: dict[str, type["ChannelModel"]] = {}

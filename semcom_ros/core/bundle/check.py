@@ -1,8 +1,8 @@
 """A bundle checked as a whole: every part loaded, and what does not fit named (``semcom-bundle check``)."""
 from __future__ import annotations
 
-from .channel_models import CHANNELS
-from .front_file import table_problems
+from ..link.channel_models import CHANNELS
+from ..fronts.front_file import table_problems
 
 
 def bundle_problems(bundle) -> list[str]:

@@ -8,10 +8,10 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .channels import Channel
-from .datasets import ImageSet
-from .link import SemanticLink
-from .merging_vit import MergeSchedule
+from ..link.channels import Channel
+from ..data.datasets import ImageSet
+from ..link.semantic_link import SemanticLink
+from ..model.merging_vit import MergeSchedule
 
 
 @dataclass

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 from .bundle import MANIFEST, MODEL_FILE, Bundle, BundleError, card_entry, load_bundle, save_tensors
-from .bundle_manifest import FORMAT_VERSION
+from .manifest import FORMAT_VERSION
 
 
 def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dict, class_names: list[str],

@@ -17,7 +17,7 @@ def share_dir() -> Path:
             pass
     except ImportError:
         pass
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[3]
 
 
 def config_path(name: str) -> Path:

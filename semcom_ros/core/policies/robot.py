@@ -19,8 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .front_file import Configuration, Front
-from .registry import registry
+from ..fronts.front_file import Configuration, Front
+from ..registry import registry
 
 COSTS = ("gmacs", "channel_uses")
 

@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from .front_file import Configuration
-from .policies import Dwell, LyapunovPolicy
-from .registry import registry
+from ..fronts.front_file import Configuration
+from .robot import Dwell, LyapunovPolicy
+from ..registry import registry
 
 FLEET_POLICIES: dict[str, type["FleetPolicy"]] = {}
 register_fleet = registry(FLEET_POLICIES)     # @register_fleet("shared_budget")

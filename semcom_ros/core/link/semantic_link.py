@@ -14,9 +14,9 @@ import torch
 
 from .channels import Channel
 from .jscc import JSCC
-from .macs import VitShape, gmacs
-from .merging_vit import MergeSchedule, apply_merging
-from .models import LoadedModel
+from ..model.macs import VitShape, gmacs
+from ..model.merging_vit import MergeSchedule, apply_merging
+from ..model.models import LoadedModel
 
 
 @dataclass

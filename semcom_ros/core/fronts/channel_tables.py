@@ -12,10 +12,10 @@ from typing import Mapping, Sequence
 
 import torch
 
-from .channel_models import LinkConditions
-from .channels import Channel
-from .link import SemanticLink
-from .merging_vit import MergeSchedule
+from ..link.channel_models import LinkConditions
+from ..link.channels import Channel
+from ..link.semantic_link import SemanticLink
+from ..model.merging_vit import MergeSchedule
 
 PILOT_RECORDS = 4      # the camera node's default pilot_records
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from .bundle_manifest import FORMAT_VERSION, BundleError, validate_manifest
+from .manifest import FORMAT_VERSION, BundleError, validate_manifest
 
 __all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "load_bundle", "validate_manifest"]
 
@@ -119,7 +119,8 @@ class Bundle:
     # --- loading the parts ---------------------------------------------------------------------
     def load_model(self):
         """The classifier with its weights, preprocessing and class names."""
-        from .models import LoadedModel, build_model, load_state_dict_safely, load_weights, make_preprocess
+        from ..data.preprocess import make_preprocess
+        from ..model.models import LoadedModel, build_model, load_state_dict_safely, load_weights
 
         model = build_model(self.architecture, self.model_kwargs)
         weights = self.path / self.manifest["model"].get("weights", MODEL_FILE)
@@ -141,8 +142,8 @@ class Bundle:
 
     def load_jscc(self, rate: int, dim: int):
         """The JSCC pair for ``rate``, checked against the model width."""
-        from .jscc import JSCC
-        from .models import load_state_dict_safely, load_weights
+        from ..link.jscc import JSCC
+        from ..model.models import load_state_dict_safely, load_weights
 
         entry = self.jscc_entry(rate)
         path = self.path / entry["file"]
@@ -161,8 +162,8 @@ class Bundle:
         ``all_rates`` also loads every other code with the same split, so the
         link can switch rate per frame (``SemanticLink.rate``).
         """
-        from .link import SemanticLink
-        from .models import torch_device
+        from ..link.semantic_link import SemanticLink
+        from ..model.models import torch_device
 
         dev = torch_device(device)
         loaded = self.load_model()
@@ -211,7 +212,7 @@ class Bundle:
         return front
 
     def _load_front(self, name: str, depth: int | None, tokens: int | None):
-        from .front_file import FrontFileError, load_front
+        from ..fronts.front_file import FrontFileError, load_front
 
         path = self.path / name
         try:
@@ -228,7 +229,7 @@ class Bundle:
 
     def check(self) -> list[str]:
         """Load every part and report what does not fit (empty: all parts fit)."""
-        from .bundle_check import bundle_problems
+        from .check import bundle_problems
 
         return bundle_problems(self)
 
@@ -249,7 +250,7 @@ class Bundle:
                                                       "snr_range_db": list(code.snr_range_db)}
 
     def save_front(self, rate: int, data: dict) -> Path:
-        from .front_file import save_front
+        from ..fronts.front_file import save_front
 
         self.writable()
         path = self.path / front_filename(rate)
@@ -261,8 +262,8 @@ class Bundle:
 
     def save_joint_front(self) -> Path:
         """(Re)write the joint front from the rate fronts (see ``joint_front``)."""
-        from .front_file import save_front
-        from .joint_front import joint_front_data
+        from ..fronts.front_file import save_front
+        from ..fronts.joint_front import joint_front_data
 
         self.writable()
         files = dict(self.manifest.get("fronts") or {})

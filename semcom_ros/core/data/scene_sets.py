@@ -1,0 +1,56 @@
+"""The built-in task's scene sets: which garments, which seeds, what size the model sees.
+
+Training scenes use only Fashion-MNIST's training images (Debian's copy);
+evaluation scenes only its test images shipped with the package. The seeds
+differ too, so no evaluation scene is a training scene with another item.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .datasets import ImageSet, load_embedded_eval, load_fashion_mnist
+from .scenes import SceneGenerator
+from .shelf_stream import ShelfStream
+
+TRAIN_SEED, EVAL_SEED, STREAM_SEED = 20261205, 7, 11
+FRAME = (640, 480)            # width, height of the camera frames (METHOD §9)
+SPLITS = ("train", "eval")
+
+
+def scene_garments(split: str) -> ImageSet:
+    """Garments for one split: 'train' (60 000 training images) or 'eval' (3 000 embedded test images)."""
+    if split == "train":
+        return load_fashion_mnist("train")
+    if split == "eval":
+        return load_embedded_eval()
+    raise ValueError(f"unknown scene split {split!r}; use one of {SPLITS}")
+
+
+def scene_generator(split: str, width: int = FRAME[0], height: int = FRAME[1]) -> SceneGenerator:
+    return SceneGenerator(scene_garments(split), seed=TRAIN_SEED if split == "train" else EVAL_SEED,
+                          width=width, height=height)
+
+
+def shelf_stream(speed: float = 0.5, fps: float = 10.0, seed: int = STREAM_SEED,
+                 width: int = FRAME[0], height: int = FRAME[1]) -> ShelfStream:
+    """The evaluation shelf (test garments only) panned at ``speed`` m/s."""
+    return ShelfStream(scene_garments("eval"), seed=seed, speed=speed, fps=fps, width=width, height=height)
+
+
+def model_view(frame: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
+    """A camera frame as the camera node resizes it for a squash-mode model (uint8, before normalising)."""
+    import cv2
+
+    from .preprocess import resize
+
+    return resize(frame, input_hw[0], input_hw[1], cv2.INTER_CUBIC)
+
+
+def render(generator: SceneGenerator, indices, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Scenes ``indices`` as the model sees them (N x h x w x 3 uint8) and their labels."""
+    frames, labels = [], []
+    for i in indices:
+        s = generator.scene(int(i))
+        frames.append(model_view(s.image, input_hw))
+        labels.append(s.label)
+    return np.stack(frames), np.asarray(labels, np.int64)
