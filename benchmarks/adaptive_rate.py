@@ -35,11 +35,11 @@ import torch
 
 from moving_links import Trace, frame_order, held_out, outcomes
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.model.merging_vit import MergeSchedule
-from semcom_ros.core.policies import make_policy
+from semcom_ros.core.policies.robot import make_policy
 from semcom_ros.core.link.snr_profiles import SnrProfile
 
 RESULTS = Path(__file__).parent / "results"

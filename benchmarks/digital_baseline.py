@@ -42,13 +42,13 @@ import torch
 from tqdm import tqdm
 
 from semcom_ros.core.data import frame_codecs
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.link.channels import Channel, fading_gains
 from semcom_ros.core.link.digital_link import CODES, label_bits, scored, ways_to_arrive
 from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.core.model.merging_vit import MergeSchedule
-from semcom_ros.core.policies import make_policy
+from semcom_ros.core.policies.robot import make_policy
 from semcom_ros.tools.cli_common import image_set
 
 RESULTS = Path(__file__).parent / "results"

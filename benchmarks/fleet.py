@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fleet_budget import shared_budget  # noqa: E402
 from node_footprint import cpu_s, status_kb  # noqa: E402
 
-from semcom_ros.core.bundle import load_bundle  # noqa: E402
+from semcom_ros.core.bundle.bundle import load_bundle  # noqa: E402
 from semcom_ros.core.link.channel_models import CHANNELS  # noqa: E402
 from semcom_ros.core.data.datasets import load_embedded_eval  # noqa: E402
 

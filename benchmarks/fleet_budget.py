@@ -6,7 +6,7 @@ import json
 import numpy as np
 from moving_links import Trace, frame_order, held_out, outcomes
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.policies.fleet import FLEET_MODES, make_fleet_policy
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.fronts.front_file import Configuration, rate_name
 from semcom_ros.core.fronts.joint_front import mean_accuracy

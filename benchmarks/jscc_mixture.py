@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.fronts.channel_tables import accuracy_tables
 from semcom_ros.core.data.datasets import load_embedded_eval

@@ -89,7 +89,7 @@ def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
     import numpy as np
 
     from semcom_ros.core.data.datasets import load_embedded_eval
-    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.bundle.bundle import load_bundle
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

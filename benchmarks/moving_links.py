@@ -134,8 +134,8 @@ def frame_order(pool: int, n: int, seed: int) -> np.ndarray:
 
 
 def main() -> None:
-    from semcom_ros.core.bundle import load_bundle
-    from semcom_ros.core.policies import make_policy
+    from semcom_ros.core.bundle.bundle import load_bundle
+    from semcom_ros.core.policies.robot import make_policy
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default="default")

@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--frame-size", default="640x480", help="WxH of the driver's bgr8 frames")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "pipeline_processes.json")
     args = ap.parse_args(argv)
-    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.bundle.bundle import load_bundle
     from semcom_ros.nodes.base import use_packaged_dds_profile
 
     use_packaged_dds_profile()

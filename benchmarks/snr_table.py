@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.link.channels import Channel
 from semcom_ros.core.data.datasets import load_embedded_eval

@@ -9,7 +9,7 @@ from launch_ros.actions import LifecycleNode, Node
 
 # closed sets come from the core's registries: a new policy, profile or channel needs no edit here
 from semcom_ros.core.link.channel_models import CHANNELS
-from semcom_ros.core.policies import POLICY_MODES
+from semcom_ros.core.policies.robot import POLICY_MODES
 from semcom_ros.core.link.snr_profiles import PROFILES
 from semcom_ros.nodes.launch_support import require_value, stop_launch_on_failure
 

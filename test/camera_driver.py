@@ -30,7 +30,7 @@ def core_labels(bundle_spec, indices, size, configuration: str | dict = "S1") ->
     """
     import torch
 
-    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.bundle.bundle import load_bundle
 
     bundle = load_bundle(bundle_spec)
     link = bundle.link(4 if 4 in bundle.rates else bundle.rates[0], all_rates=True)

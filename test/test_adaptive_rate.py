@@ -19,7 +19,7 @@ from rclpy.parameter import Parameter
 from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import PointCloud2
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.nodes import system as wiring
 from semcom_ros.nodes.base import RELIABLE
 from semcom_ros.nodes.symbol_cloud import symbols_to_cloud

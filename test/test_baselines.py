@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from sensor_msgs.msg import PointCloud2
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.core.model.merging_vit import MergeSchedule

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.nodes import system

@@ -4,7 +4,7 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from semcom_ros.core.bundle import BundleError, load_bundle
+from semcom_ros.core.bundle.bundle import BundleError, load_bundle
 from semcom_ros.core.bundle.create import copy_bundle
 from semcom_ros.core.link.jscc import JSCC
 from semcom_ros.tools.bundle import main as bundle_main

@@ -6,10 +6,10 @@ import sys
 import pytest
 import yaml
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.fronts.front_file import FrontFileError, parse_front, table_problems
-from semcom_ros.core.policies import make_policy
+from semcom_ros.core.policies.robot import make_policy
 
 
 def front(by_channel_cheap=None):

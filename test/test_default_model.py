@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channels import Channel
 from semcom_ros.core.data.datasets import FASHION_MNIST_CLASSES, _read_idx, load_embedded_eval
 from semcom_ros.core.fronts.evaluation import evaluate

@@ -1,7 +1,7 @@
 """The demo (README's first command), shortened: report, plot, and the rate following the policy."""
 import json
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.tools.demo import main as demo_main
 
 

@@ -31,6 +31,24 @@ def test_readme_is_a_front_page():
     assert len(lines) <= 260, f"README.md has {len(lines)} lines; reference and results belong in docs/"
 
 
+# working folders of a user or a machine: a figure's output pasted as printed names them (system paths such
+# as /usr/share/datasets or /dev/shm are what the docs mean to name, and are allowed)
+MACHINE_PATH = re.compile(r"(?<![\w.~-])/(?:work|home|root|tmp|mnt|Users|var/folders)/[\w.~-]")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_machine_paths(page):
+    hits = [f"line {n}: {m.group(0)}..." for n, line in enumerate(page.read_text().splitlines(), 1)
+            for m in MACHINE_PATH.finditer(line)]
+    assert not hits, f"{page.name} names a path of the machine it was written on: {hits[:5]}"
+
+
+def test_the_machine_path_check_fires():
+    pasted = '{"report": "/work/main/remeasure_work/demo/report.md", "frames": 300}'
+    assert MACHINE_PATH.search(pasted) and MACHINE_PATH.search("see /home/ana/ws/log.txt")
+    assert not MACHINE_PATH.search("apt installs /usr/share/datasets/fashion-mnist; segments in /dev/shm")
+
+
 def anchors(page: Path) -> set[str]:
     """GitHub's heading anchors of a markdown page."""
     out = set()

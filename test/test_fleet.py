@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.policies.fleet import FLEET_MODES, FrameRate, make_fleet_policy
 from semcom_ros.core.data.newest_frames import NewestFrames
 from semcom_ros.nodes.robots import robot_names, scoped

@@ -22,7 +22,7 @@ from rclpy.parameter_client import AsyncParameterClient
 from sensor_msgs.msg import PointCloud2
 from std_msgs.msg import Float32
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames
 from semcom_ros.nodes import system as wiring

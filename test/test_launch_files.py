@@ -16,7 +16,7 @@ from semcom_ros.core.data.frame_sources import SOURCES
 from semcom_ros.nodes.msg_convert import IMAGE_TRANSPORTS
 from semcom_ros.nodes.base import RELIABILITIES
 from semcom_ros.core.policies.fleet import FLEET_MODES
-from semcom_ros.core.policies import POLICY_MODES
+from semcom_ros.core.policies.robot import POLICY_MODES
 from semcom_ros.core.link.snr_profiles import PROFILES
 
 ROOT = Path(__file__).parent.parent

@@ -17,7 +17,7 @@ from lifecycle_msgs.srv import ChangeState, GetState
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import PointCloud2
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import NEWEST_FRAME, RELIABLE
 

@@ -165,7 +165,7 @@ def test_non_vit_models_are_refused():
 
 def test_captured_edge_matches_eager_and_only_compiled_schedules_use_it():
     """Graph capture (torch.compile) of the default model's edge: same tokens, sizes and counts as eager."""
-    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.bundle.bundle import load_bundle
     from semcom_ros.core.data.datasets import load_embedded_eval
 
     link, front = load_bundle("default").link(4), load_bundle("default").front(4)

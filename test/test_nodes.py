@@ -20,7 +20,7 @@ from semcom_ros.nodes.camera import CameraNode
 from semcom_ros.nodes.channel import ChannelNode
 from semcom_ros.core.link.channels import pilot_symbols
 from semcom_ros.core.data.datasets import load_embedded_eval
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.nodes.image_source import ImageSourceNode
 from semcom_ros.nodes.msg_convert import array_to_image
 from semcom_ros.nodes.symbol_cloud import symbols_to_cloud

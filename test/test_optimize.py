@@ -11,7 +11,7 @@ from semcom_ros.core.fronts.front_file import load_front
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.tools.optimize import UNIFORM_RATIOS, main
 from semcom_ros.core.fronts.pareto import dominates, hypervolume_2d
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 
 
 def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):

@@ -3,11 +3,11 @@ import pytest
 import timm
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channels import with_pilots
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.link.jscc import JSCC
-from semcom_ros.core.link import SemanticLink
+from semcom_ros.core.link.semantic_link import SemanticLink
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.model.models import LoadedModel
 from semcom_ros.core.link.padded_batch import ReceivedFrame, decode_frames, merges_on_server, padded_groups

@@ -3,8 +3,8 @@ import pytest
 
 from semcom_ros.core.fronts.front_file import parse_front
 from semcom_ros.core.fronts.joint_front import joint_front_data
-from semcom_ros.core.policies import POLICIES, ConstraintPolicy, LyapunovPolicy, Policy, SnrTablePolicy, make_policy, \
-    register
+from semcom_ros.core.policies.robot import (POLICIES, ConstraintPolicy, LyapunovPolicy, Policy, SnrTablePolicy,
+                                            make_policy, register)
 
 FRONT = parse_front({
     "format": 1, "model": "default", "rate": 4, "depth": 2,

@@ -4,7 +4,7 @@ import numpy as np
 import timm
 import torch
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.data.preprocess import make_preprocess
 from semcom_ros.core.model.models import data_config

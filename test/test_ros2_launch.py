@@ -20,7 +20,7 @@ import rclpy
 import yaml
 from diagnostic_msgs.msg import DiagnosticArray
 
-from semcom_ros.core.bundle import load_bundle
+from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.nodes.base import RELIABLE
 
 

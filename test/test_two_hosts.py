@@ -141,6 +141,6 @@ def test_a_fleet_across_two_hosts_robots_on_one_side_one_server_and_fleet_policy
 
 
 def load_front():
-    from semcom_ros.core.bundle import load_bundle
+    from semcom_ros.core.bundle.bundle import load_bundle
 
     return load_bundle("default").front(4)
