@@ -38,6 +38,7 @@ from tqdm import tqdm
 from semcom_ros.core.link.channel_models import LinkConditions, make_channel
 from semcom_ros.core.fronts.channel_tables import PILOT_RECORDS
 from semcom_ros.core.link.channels import Channel
+from semcom_ros.core.link.edge_once import edge_pool, through_channel
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.link.snr_filter import SnrFilter
 from semcom_ros.core.link.snr_profiles import SnrProfile
@@ -80,10 +81,7 @@ def outcomes(link, front, x, y, traces: dict, seed: int = 0, batch: int = 250) -
     y = torch.as_tensor(y)
     for conf in tqdm(front.configurations, desc="configurations"):
         link.rate, link.schedule = conf.rate, MergeSchedule.of(conf)
-        parts = [link.edge(x[i:i + batch]) for i in range(0, len(y), batch)]
-        symbols, sizes = torch.cat([f.symbols for f in parts]), torch.cat([f.sizes for f in parts])
-        uses = float(parts[0].channel_uses)
-        counts = parts[0].tokens_per_layer
+        pool = edge_pool(link, x, batch)
         for k, (key, tr) in enumerate(traces.items()):
             channel = Channel(tr.channel, csi="pilot", n_pilots=PILOT_RECORDS * conf.rate,
                               conditions=tr.conditions or LinkConditions())
@@ -91,14 +89,13 @@ def outcomes(link, front, x, y, traces: dict, seed: int = 0, batch: int = 250) -
             correct, est = [], []
             for i in range(0, len(tr.frames), batch):
                 idx = torch.as_tensor(tr.frames[i:i + batch])
-                rx = channel.transmit(symbols[idx], torch.as_tensor(tr.mean_snr[i:i + batch]), gen,
-                                      h=torch.from_numpy(tr.h[i:i + batch]).to(torch.complex64))
-                pred = link.decode(rx.symbols, rx.decoder_snr_db, sizes[idx]).argmax(-1)
+                pred, snr_est = through_channel(link, pool, channel, torch.as_tensor(tr.mean_snr[i:i + batch]), gen,
+                                                frames=idx, h=torch.from_numpy(tr.h[i:i + batch]).to(torch.complex64))
                 correct += (pred == y[idx]).tolist()
-                est += rx.snr_est_db.tolist()
+                est += snr_est.tolist()
             n = len(tr.frames)
-            gmacs = link.gmacs(counts + list(link.model.merge_state.tokens_per_layer))
-            out[key][conf.name] = {"correct": np.array(correct), "uses": np.full(n, uses),
+            gmacs = link.gmacs(pool.tokens_per_layer + list(link.model.merge_state.tokens_per_layer))
+            out[key][conf.name] = {"correct": np.array(correct), "uses": np.full(n, float(pool.channel_uses)),
                                    "gmacs": np.full(n, gmacs), "snr_est": np.array(est)}
     return out
 

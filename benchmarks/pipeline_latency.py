@@ -19,10 +19,8 @@ compares latency in the first and last third of the phase.
 
 Prints one JSON line and writes benchmarks/results/pipeline_latency.json.
 
-    python benchmarks/pipeline_latency.py --processes [...]
-
-runs benchmarks/pipeline_processes.py: the nodes as separate processes at a
-real frame size, against the transport floor.
+The nodes as separate processes at a real frame size, against the transport
+floor: benchmarks/pipeline_processes.py.
 """
 from __future__ import annotations
 
@@ -42,6 +40,7 @@ from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from pipeline_common import add_run_args, pct, spin_until
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.nodes.msg_convert import array_to_image
 from semcom_ros.nodes.base import RELIABLE
@@ -97,43 +96,13 @@ def publish_at(driver: Driver, rate: float, count: int | None, seconds: float | 
     return sent
 
 
-def spin_until(executor, done, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while not done() and time.monotonic() < end:
-        executor.spin_once(timeout_sec=0.05)
-
-
-def pct(values, q) -> float:
-    return float(np.percentile(np.asarray(values) * 1e3, q)) if len(values) else float("nan")
-
-
-def add_run_args(ap: argparse.ArgumentParser) -> None:
-    """The paced and overload phases both pipeline benchmarks run."""
-    ap.add_argument("--frames", type=int, default=300)
-    ap.add_argument("--rate", type=float, default=10.0, help="paced input rate (Hz), below capacity")
-    ap.add_argument("--overload-rate", type=float, default=500.0, help="input rate (Hz) above capacity")
-    ap.add_argument("--overload-s", type=float, default=6.0)
-    ap.add_argument("--configuration", default="S1")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_run_args(ap)
     ap.add_argument("--threads", type=int, default=1, help="torch threads (as in config/semcom.yaml)")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--processes", action="store_true", help="nodes as separate processes, real frame size")
-    ap.add_argument("--frame-size", default="640x480", help="--processes: WxH of the driver's bgr8 frames")
     args = ap.parse_args()
-    args.out_given = args.out is not None
     args.out = args.out or Path(__file__).parent / "results" / "pipeline_latency.json"
-    if args.processes:          # the same figures with the nodes as processes: its own script
-        import pipeline_processes
-
-        out = ["--out", str(args.out)] if args.out_given else []
-        return pipeline_processes.main(["--frames", str(args.frames), "--rate", str(args.rate),
-                                        "--overload-rate", str(args.overload_rate), "--overload-s",
-                                        str(args.overload_s), "--configuration", args.configuration,
-                                        "--frame-size", args.frame_size, *out])
 
     rclpy.init()
     frames = load_embedded_eval().images

@@ -33,7 +33,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from node_footprint import cpu_s                 # benchmarks/, on the path when run as a script
-from pipeline_latency import add_run_args, pct, spin_until
+from pipeline_common import add_run_args, pct, spin_until
 from semcom_ros.nodes import system
 from semcom_ros.nodes.base import RELIABLE
 

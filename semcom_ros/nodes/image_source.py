@@ -1,7 +1,9 @@
-"""image_source: publishes sensor_msgs/Image from a camera, a video, a folder or the embedded set.
+"""image_source: publishes sensor_msgs/Image from a camera, a video, a folder, the embedded set or the shelf.
 
-With the embedded evaluation set it also publishes the true label of each
-frame on ``ground_truth`` (DiagnosticArray, same header as the image).
+``source: scenes`` is a robot panning along a shelf of items at ``speed``
+m/s, 640x480 by default (the built-in task, METHOD §9). With the embedded set
+and the scenes it also publishes the true label of each labelled frame on
+``ground_truth`` (DiagnosticArray, same header as the image).
 With ``transport: compressed`` it publishes ``sensor_msgs/CompressedImage`` on
 ``image/compressed`` instead (image_transport's naming), jpeg or png.
 """
@@ -25,6 +27,10 @@ class ImageSourceNode(SemcomNode):
         self.param("path", "", "video file or image folder (source=video|folder)")
         self.param("device", 0, "OpenCV camera index (source=device)", lo=0, hi=64)
         self.param("rate_hz", 5.0, "frames per second", lo=0.1, hi=120.0)
+        self.param("speed", 0.5, "source=scenes: how fast the robot pans along the shelf (m/s; 1 m is about one "
+                   "frame width)", lo=0.0, hi=5.0)
+        self.param("width", 640, "source=scenes: frame width (px)", lo=64, hi=3840)
+        self.param("height", 480, "source=scenes: frame height (px)", lo=48, hi=2160)
         self.param("loop", True, "start again at the end of a video, folder or set")
         self.param("frame_id", "camera", "header.frame_id of published images")
         self.param("max_frames", 0, "stop publishing after this many frames (0: never)", lo=0, hi=10**9)
@@ -53,7 +59,9 @@ class ImageSourceNode(SemcomNode):
     def _open(self) -> None:
         if self.source is not None:
             self.source.close()
-        self.source = FrameSource(self.p("source"), self.p("path"), self.p("device"), self.p("loop"))
+        size = (self.p("width"), self.p("height"))
+        self.source = FrameSource(self.p("source"), self.p("path"), self.p("device"), self.p("loop"),
+                                  speed=self.p("speed"), fps=self.p("rate_hz"), size=size)
         if self.timer is not None:
             self.destroy_timer(self.timer)
         self.timer = self.create_timer(1.0 / self.p("rate_hz"), self.tick)
@@ -64,7 +72,7 @@ class ImageSourceNode(SemcomNode):
         return None
 
     def on_parameters_changed(self, names):
-        if names & {"source", "path", "device", "loop", "rate_hz"}:
+        if names & {"source", "path", "device", "loop", "rate_hz", "speed", "width", "height"}:
             self._open()
         if names & {"transport", "reliability"}:
             self.advertise()

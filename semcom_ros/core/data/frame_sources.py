@@ -1,4 +1,4 @@
-"""Frames from a camera device, a video file, an image folder or the embedded set, without ROS.
+"""Frames from a camera device, a video file, an image folder, the embedded set or the robot-view shelf, without ROS.
 
 The image_source node publishes these; tests and tools can iterate them directly.
 """
@@ -8,20 +8,30 @@ from pathlib import Path
 
 import numpy as np
 
-SOURCES = ("embedded", "device", "video", "folder")
+SOURCES = ("embedded", "scenes", "device", "video", "folder")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".pgm", ".ppm", ".tif", ".tiff")
 
 
 class FrameSource:
-    """Iterates frames (RGB or grey uint8) and labels (or None) from one of SOURCES."""
+    """Iterates frames (RGB or grey uint8) and labels (or None) from one of SOURCES.
 
-    def __init__(self, kind: str, path: str = "", device: int = 0, loop: bool = True):
+    ``scenes`` pans at ``speed`` m/s and ``fps`` frames a second over ``size`` (width, height)
+    frames; its label is None where no item is in the frame's central third.
+    """
+
+    def __init__(self, kind: str, path: str = "", device: int = 0, loop: bool = True, speed: float = 0.5,
+                 fps: float = 10.0, size: tuple[int, int] = (640, 480)):
         import cv2
 
         self.kind, self.loop, self.index = kind, loop, 0
         self.class_names: tuple[str, ...] = ()
-        self.cap = None
-        if kind == "embedded":
+        self.cap = self.stream = None
+        if kind == "scenes":            # the robot panning along a shelf of test garments: endless
+            from .scene_sets import shelf_stream
+
+            self.stream = shelf_stream(speed=speed, fps=fps, width=size[0], height=size[1])
+            self.class_names = self.stream.garments.class_names
+        elif kind == "embedded":
             from .datasets import load_embedded_eval
 
             data = load_embedded_eval()
@@ -47,6 +57,9 @@ class FrameSource:
                 self.cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 ok, bgr = self.cap.read()
             return (cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), None) if ok else None
+        if self.stream is not None:
+            self.index += 1
+            return self.stream.frame(self.index - 1)
         if self.index >= len(self.frames):
             if not self.loop:
                 return None

@@ -64,13 +64,14 @@ def render_item(garment: np.ndarray, item: Item) -> tuple[np.ndarray, np.ndarray
 
     side = int(np.ceil(item.height * 1.42)) + 2          # room for a 45-degree turn
     scale = item.height / garment.shape[0]
-    m = cv2.getRotationMatrix2D((garment.shape[1] / 2, garment.shape[0] / 2), item.angle, scale)
-    m[:, 2] += (side / 2 - garment.shape[1] / 2, side / 2 - garment.shape[0] / 2)
+    gc = ((garment.shape[1] - 1) / 2, (garment.shape[0] - 1) / 2)   # pixel centres: 13.5 in a 28 px image
+    m = cv2.getRotationMatrix2D(gc, item.angle, scale)
+    m[:, 2] += ((side - 1) / 2 - gc[0], (side - 1) / 2 - gc[1])
     grey = cv2.warpAffine(garment.astype(np.float32), m, (side, side), flags=cv2.INTER_LINEAR)
     alpha = np.clip((grey - MASK_LEVEL / 2) / MASK_LEVEL, 0.0, 1.0)
     shade = 0.25 + 0.75 * grey / 255.0
     patch = shade[:, :, None] * (np.asarray(item.colour, np.float32) * 255.0)
-    return patch, alpha, int(round(item.cx - side / 2)), int(round(item.cy - side / 2))
+    return patch, alpha, int(round(item.cx - (side - 1) / 2)), int(round(item.cy - (side - 1) / 2))
 
 
 def placed(alpha: np.ndarray, x0: int, y0: int, h: int, w: int) -> tuple[tuple[slice, slice], tuple[slice, slice]]:

@@ -14,6 +14,7 @@ import torch
 
 from ..link.channel_models import LinkConditions
 from ..link.channels import Channel
+from ..link.edge_once import edge_batches, through_channel
 from ..link.semantic_link import SemanticLink
 from ..model.merging_vit import MergeSchedule
 
@@ -30,18 +31,15 @@ def accuracy_tables(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor,
     out: dict[str, dict[str, dict[float, float]]] = {}
     for name, (rate, schedule) in configurations.items():
         link.rate, link.schedule = rate, schedule
-        step = 1 if schedule.thresholds is not None else batch
         links = {ch: Channel(ch, csi="pilot", n_pilots=PILOT_RECORDS * rate, conditions=conditions or LinkConditions())
                  for ch in channels}
         correct = {ch: {float(s): 0 for s in snrs} for ch in channels}
         gen = torch.Generator().manual_seed(seed)
-        for i in range(0, len(labels), step):
-            frame = link.edge(x[i:i + step])
-            yb = labels[i:i + step]
+        for part in edge_batches(link, x, batch):
+            yb = labels[part.frames]
             for ch, channel in links.items():
                 for s in correct[ch]:
-                    rx = channel.transmit(frame.symbols.cpu(), s, gen)
-                    pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1).cpu()
+                    pred, _ = through_channel(link, part.edge, channel, s, gen)
                     correct[ch][s] += int((pred == yb).sum())
         out[name] = {ch: {s: c / len(labels) for s, c in table.items()} for ch, table in correct.items()}
         if progress is not None:

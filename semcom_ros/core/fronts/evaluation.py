@@ -8,8 +8,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..link.channels import Channel
 from ..data.datasets import ImageSet
+from ..link.channels import Channel
+from ..link.edge_once import edge_batches, through_channel
 from ..link.semantic_link import SemanticLink
 from ..model.merging_vit import MergeSchedule
 
@@ -42,9 +43,7 @@ def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule
              seed: int = 0) -> EvalResult:
     """Run every image once through the edge and decode it once per SNR."""
     link.schedule = schedule
-    if schedule.thresholds is not None:
-        batch = 1
-    elif batch is None:      # about 16k tokens per batch: 250 images of 64 patches, 80 of 196
+    if batch is None:      # about 16k tokens per batch: 250 images of 64 patches, 80 of 196
         batch = max(8, 16000 // link.shape.num_patches)
     channel = channel or Channel("awgn")
     gen = torch.Generator().manual_seed(seed)
@@ -52,10 +51,9 @@ def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule
     macs_sum = uses_sum = sent_sum = 0.0
     layer_sum = torch.zeros(link.depth)
     labels = torch.as_tensor(labels)
-    for i in range(0, len(labels), batch):
-        xb, yb = x[i:i + batch], labels[i:i + batch]
+    for part in edge_batches(link, x, batch):
+        frame, yb = part.edge, labels[part.frames]
         n = len(yb)
-        frame = link.edge(xb)
         logits = link.server(frame.tokens, frame.sizes)
         counts = frame.tokens_per_layer + list(link.model.merge_state.tokens_per_layer)
         correct += int((logits.argmax(-1).cpu() == yb).sum())
@@ -65,8 +63,7 @@ def evaluate(link: SemanticLink, x: torch.Tensor, labels: torch.Tensor, schedule
         uses_sum += frame.channel_uses * n
         if link.jscc is not None:
             for snr in correct_snr:
-                rx = channel.transmit(frame.symbols.cpu(), snr, gen)     # the channel's noise is drawn on the CPU
-                pred = link.decode(rx.symbols, rx.decoder_snr_db, frame.sizes).argmax(-1).cpu()
+                pred, _ = through_channel(link, frame, channel, snr, gen)
                 correct_snr[snr] += int((pred == yb).sum())
     total = len(labels)
     return EvalResult(total, correct / total, {s: c / total for s, c in correct_snr.items()} if link.jscc else {},
