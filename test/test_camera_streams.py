@@ -129,6 +129,21 @@ def test_large_raw_frames_arrive_and_are_classified(system):
     assert labels == core_labels("default", sorted(got), (1024, 768))
 
 
+def test_every_stage_reports_where_a_frame_spends_its_time(system):
+    """Camera, channel and server each report transport, queueing and work on /diagnostics, in order."""
+    stage = lambda node, key: system.watcher.status[node].get(key, "")     # noqa: E731
+    assert system.spin_until(lambda: all(stage(n, "transport_ms_p50") != "" for n in NODES), 5), \
+        {n: system.watcher.status[n] for n in NODES}
+    for node in NODES:
+        assert 0 < float(stage(node, "transport_ms_p50")) < 1000
+        assert 0 <= float(stage(node, "queued_ms_p50")) < 1000
+    camera_out, channel_out = float(stage("semcom_camera", "stamp_to_out_ms_p50")), \
+        float(stage("semcom_channel", "stamp_to_out_ms_p50"))
+    assert float(stage("semcom_camera", "work_ms_p50")) > 0.5           # conversion and the ViT: real work
+    assert 0 < camera_out < channel_out                                   # the channel publishes after the camera
+    assert stage("semcom_server", "work_ms_p50") == ""                    # batched: its latency_s says it
+
+
 def test_reliable_driver_is_matched_by_the_reliable_setting(system):
     system.set_camera(image_reliability="reliable")
     try:

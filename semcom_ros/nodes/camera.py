@@ -146,6 +146,7 @@ class CameraNode(ImageInput, ManagedNode):
         self.sym_pub.publish(symbols_to_cloud(tx[0].numpy(), sizes, m, header=msg.header,
                                               config=self.front.names.index(self.active),
                                               fmt=self.p("symbol_format")))
+        self.stages.published()
         self.counters["frames_sent"] += 1
         self.last_tokens = int(edge.tokens.shape[1])
         if viz:
@@ -166,7 +167,7 @@ class CameraNode(ImageInput, ManagedNode):
                 "tokens_sent": self.last_tokens,
                 "compute_ms_p50": round(median(self.compute_ms), 2) if self.compute_ms else "",
                 "image_topic": self.image_sub.topic_name if self.image_sub else "",
-                "compiled": ", ".join(self.compiled)}
+                "compiled": ", ".join(self.compiled), **self.stages.values()}
 
 
 def main(args=None) -> None:

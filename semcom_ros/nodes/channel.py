@@ -25,6 +25,7 @@ from ..core.link.snr_profiles import PROFILES, SnrProfile
 from .base import LATCHED, NEWEST_FRAME, RELIABLE, SemcomNode, SequenceGaps, guarded, wall
 from .msg_convert import MessageError
 from .process import run_node
+from .stage_times import StageTimes
 from .symbol_cloud import read_cloud, symbols_to_cloud
 
 PROFILE_PARAMS = ("snr_db", "step_times", "step_snrs", "low_db", "high_db", "period_s", "walk_step_db", "csv_path",
@@ -36,6 +37,7 @@ CONDITIONS = ("speed_mps", "carrier_ghz", "doppler_hz", "k_factor", "burst_loss"
 class ChannelNode(SemcomNode):
     def __init__(self, **kwargs):
         super().__init__("semcom_channel", **kwargs)
+        self.stages = StageTimes()
         self.param("channel", "awgn", "channel model", choices=CHANNELS)
         # the link conditions (core.channel_models.LinkConditions); frame_interval_s is the frames' own timing
         self.param("speed_mps", 1.0, "robot speed (m/s): the Doppler of correlated_rayleigh and rician, and the "
@@ -119,6 +121,7 @@ class ChannelNode(SemcomNode):
 
     @guarded("processing_errors")
     def on_symbols(self, msg: PointCloud2, info) -> None:
+        self.stages.arrived(msg.header, info)
         self.counters["frames_in"] += 1
         self.counters["frames_skipped"] += self.gaps.see(info)
         try:
@@ -133,12 +136,13 @@ class ChannelNode(SemcomNode):
         self.counters["symbols_erased"] += out.erased
         # what arrives travels on in the format it came in (a quantized frame is quantized again after the noise)
         self.rx_pub.publish(symbols_to_cloud(out.y, sizes, m, header=msg.header, config=config, fmt=fmt))
+        self.stages.published()
         self.publish_snr(snr)
         self.counters["frames_out"] += 1
 
     def diagnostic_values(self):
         return {"link_snr_db": round(self.current_snr(), 2), "channel": self.p("channel"),
-                "doppler_hz": round(self.model.conditions.max_doppler_hz, 2)}
+                "doppler_hz": round(self.model.conditions.max_doppler_hz, 2), **self.stages.values()}
 
 
 def main(args=None) -> None:

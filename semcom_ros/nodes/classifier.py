@@ -77,11 +77,13 @@ class ClassifierNode(ImageInput, ManagedNode):
                                         {"latency_s": f"{latency_s(self, msg.header):.4f}",
                                          "compute_s": f"{compute_s:.4f}"})
         self.result_pub.publish(out)
+        self.stages.published()
         self.label_pub.publish(String(data=self.last["label"]))
         self.counters["frames_classified"] += 1
 
     def diagnostic_values(self):
-        return {k: self.last[k] for k in ("label", "latency_s", "compute_s") if k in self.last}
+        return {**{k: self.last[k] for k in ("label", "latency_s", "compute_s") if k in self.last},
+                **self.stages.values()}
 
 
 def main(args=None) -> None:

@@ -13,6 +13,7 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from .base import RELIABILITIES, SequenceGaps, guarded, image_qos
 from .msg_convert import IMAGE_TRANSPORTS, MessageError, compressed_to_array, image_to_array
+from .stage_times import StageTimes
 
 
 class ImageInput:
@@ -30,6 +31,7 @@ class ImageInput:
         self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.gaps = SequenceGaps()
+        self.stages = StageTimes()
 
     def subscribe_images(self) -> None:
         """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
@@ -63,6 +65,7 @@ class ImageInput:
         self._receive(msg, info, compressed_to_array)
 
     def _receive(self, msg, info, convert) -> None:
+        self.stages.arrived(msg.header, info)
         self.counters["frames_in"] += 1
         self.counters["frames_skipped"] += self.gaps.see(info)
         try:

@@ -30,6 +30,7 @@ from .base import NEWEST_FRAME, RELIABLE, SequenceGaps, guarded
 from .bundle_params import declare_link_params, load_link
 from .classification import classification, latency_s, top_classes
 from .managed import ManagedNode
+from .stage_times import StageTimes
 from .msg_convert import MessageError
 from .symbol_cloud import cloud_to_symbols
 from .process import run_node
@@ -68,6 +69,7 @@ class ServerNode(ManagedNode):
 
     def __init__(self, **kwargs):
         super().__init__("semcom_server", **kwargs)
+        self.stages = StageTimes()
         self.param("topk", 3, "classes listed per frame", lo=1, hi=20)
         self.param("robots", [""], "robot namespaces this one server serves (a fleet): <robot>/received_symbols "
                    "in, <robot>/classification, label and estimated_snr out; [''] serves one robot on the node's "
@@ -155,6 +157,7 @@ class ServerNode(ManagedNode):
         """Hold the frame as the robot's newest and wake the decoder (after every waiting frame is in)."""
         if not self.context.ok():
             return
+        self.stages.arrived(msg.header, info)
         self.count(robot, "frames_in")
         self.count(robot, "frames_skipped", robot.gaps.see(info))
         try:
@@ -237,7 +240,7 @@ class ServerNode(ManagedNode):
         values = {r.key(k): r.last[k] for r in self.robots for k in keys if k in r.last}
         if self.batches:
             values["mean_batch"] = round(self.counters["batched_frames"] / self.batches, 2)
-        return values
+        return {**values, **self.stages.values()}
 
 
 def main(args=None) -> None:
