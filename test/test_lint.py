@@ -34,7 +34,8 @@ ROSDEP = {"rclpy": "rclpy", "std_msgs": "std_msgs", "sensor_msgs": "sensor_msgs"
           "ament_index_python": "ament_index_python", "launch": "launch", "launch_ros": "launch_ros",
           "cv_bridge": "cv_bridge", "numpy": "python3-numpy", "cv2": "python3-opencv", "yaml": "python3-yaml",
           "tqdm": "python3-tqdm", "matplotlib": "python3-matplotlib", "torch": "python3-torch",
-          "skimage": "python3-skimage", "timm": None, "optuna": None, "safetensors": None}
+          "skimage": "python3-skimage", "timm": None, "optuna": None, "safetensors": None,
+          "av": None, "constriction": None}
 
 
 def test_package_xml_declares_every_import():

@@ -7,7 +7,7 @@ from sensor_msgs.msg import Image
 from semcom_ros.core.model.merge_viz import render_partition
 from semcom_ros.core.link.snr_profiles import SnrProfile, load_trace
 from semcom_ros.nodes.msg_convert import MessageError, array_to_image, image_to_array
-from semcom_ros.nodes.symbol_cloud import cloud_to_symbols, symbols_to_cloud
+from semcom_ros.nodes.symbol_cloud import cloud_to_symbols, format_of, symbols_to_cloud
 
 RGB = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
 
@@ -159,6 +159,45 @@ def test_quantized_symbol_formats_round_trip_within_half_a_step(fmt, bytes_per_s
     err = symbols.reshape(-1) - z
     assert np.abs(err.real).max() <= step / 2 + 1e-6 and np.abs(err.imag).max() <= step / 2 + 1e-6
     assert np.abs(err).max() > 0          # quantized: not the float32 symbols again
+
+
+@pytest.mark.parametrize("fmt,raw,levels", [("coded8", "int8", 127), ("coded4", "int4", 7)])
+def test_entropy_coded_symbols_round_trip_as_their_raw_format_in_fewer_bytes(fmt, raw, levels):
+    rng = np.random.default_rng(2)
+    z = ((rng.normal(size=400) + 1j * rng.normal(size=400)) / np.sqrt(2)).astype(np.complex64)
+    sizes = [0] * 4 + [1] * 80 + [2, 3, 1, 1, 4, 1] * 2 + [1] * 4
+    coded = symbols_to_cloud(z, sizes, 4, config=5, fmt=fmt)
+    plain = symbols_to_cloud(z, sizes, 4, config=5, fmt=raw)
+    assert format_of(coded)[0].name == fmt and coded.point_step == 1
+    symbols, got_sizes, m, config = cloud_to_symbols(coded)
+    reference, _, _, _ = cloud_to_symbols(plain)
+    assert (m, config, got_sizes.tolist()) == (4, 5, sizes)
+    assert np.array_equal(symbols, reference)                  # the same integers as the raw format, lossless
+    step = max(np.abs(z.real).max(), np.abs(z.imag).max()) / levels
+    assert np.abs((symbols.reshape(-1) - z).real).max() <= step / 2 + 1e-6
+    # no per-record scale, size and config (8 bytes a token), and Gaussian components in fewer bits than
+    # the bare integers (~7.2 of 8, ~3.1 of 4 at this peak): under the bare integers plus the header and sizes
+    bits = 8 if raw == "int8" else 4
+    assert len(coded.data) < 0.6 * len(plain.data)
+    assert len(coded.data) < 2 * len(z) * bits / 8 + 64
+
+
+def test_corrupt_or_truncated_coded_frames_are_refused_with_the_reason():
+    z = np.exp(1j * np.arange(32)).astype(np.complex64)
+    cloud = symbols_to_cloud(z, [0, 0] + [1] * 6, 4, config=1, fmt="coded8")
+    data = bytes(cloud.data)
+    cases = {"CRC": data[:-3] + bytes([data[-3] ^ 0x40]) + data[-2:], "header": data[:10],
+             "magic": b"XX" + data[2:]}
+    for reason, broken in cases.items():
+        cloud.data, cloud.width, cloud.row_step = broken, len(broken), len(broken)
+        with pytest.raises(MessageError, match="coded channel symbols"):
+            cloud_to_symbols(cloud)
+    truncated = data[:-4]
+    cloud.data, cloud.width, cloud.row_step = truncated, len(truncated), len(truncated)
+    with pytest.raises(MessageError, match="CRC"):
+        cloud_to_symbols(cloud)
+    with pytest.raises(ValueError, match="NaN"):
+        symbols_to_cloud(np.full(8, np.nan, np.complex64), [0, 1], 4, config=0, fmt="coded8")
 
 
 def test_int4_nibbles_keep_their_sign():

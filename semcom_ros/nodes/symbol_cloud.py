@@ -14,7 +14,10 @@ formats apart by their field names, so a frame says how to read itself:
   component is ``q · scale / L`` with ``L = 2^(bits-1) - 1`` and one scale per
   frame (the largest component), so quantizing costs accuracy only, never
   range. For links that carry bytes (Wi-Fi, Ethernet) rather than an analogue
-  channel.
+  channel;
+- ``coded8``, ``coded4``: the int8/int4 values entropy-coded per frame
+  (``core/link/symbol_coding.py``): the whole frame is one blob, one ``uint8``
+  record per byte in a field named after the format (a whole-frame format).
 
 Anything malformed raises ``MessageError`` with the reason.
 """
@@ -25,6 +28,7 @@ import functools
 import numpy as np
 from sensor_msgs.msg import PointCloud2, PointField
 
+from ..core.link import symbol_coding
 from .msg_convert import MessageError
 
 POINT_TYPES = {np.dtype("int8"): PointField.INT8, np.dtype("uint8"): PointField.UINT8,
@@ -42,6 +46,7 @@ def register_format(cls):
 class SymbolFormat:
     name = ""
     meta: tuple[tuple[str, str], ...] = (("size", "<f4"), ("config", "<f4"))
+    whole_frame = False        # True: the frame is one coded blob (``encode``/``decode``), not records
 
     @classmethod
     def symbol_fields(cls, m: int) -> list[tuple[str, str]]:
@@ -171,6 +176,43 @@ class Int4Symbols(QuantizedSymbols):
         return (cls.dequantize(nibble(iq >> 4), rec) + 1j * cls.dequantize(nibble(iq & 0x0F), rec)).astype(np.complex64)
 
 
+class CodedSymbols(SymbolFormat):
+    """Quantized symbols, entropy-coded per frame; the cloud holds the coded bytes."""
+
+    bits = 8
+    meta = ()
+    whole_frame = True
+
+    @classmethod
+    def symbol_fields(cls, m):
+        return [(cls.name, "u1")]
+
+    @classmethod
+    def symbols_per_record(cls, n_fields):
+        return 1 if n_fields == 1 else None
+
+    @classmethod
+    def encode(cls, symbols: np.ndarray, sizes: np.ndarray, m: int, config: int) -> bytes:
+        return symbol_coding.encode(symbols, sizes, m, config, cls.bits)
+
+    @classmethod
+    def decode(cls, data: bytes) -> tuple[np.ndarray, np.ndarray, int, int]:
+        try:
+            return symbol_coding.decode(data)
+        except symbol_coding.CodingError as exc:
+            raise MessageError(f"coded channel symbols: {exc}") from exc
+
+
+@register_format
+class Coded8Symbols(CodedSymbols):
+    name, bits = "coded8", 8
+
+
+@register_format
+class Coded4Symbols(CodedSymbols):
+    name, bits = "coded4", 4
+
+
 @functools.cache
 def layout(fmt: type[SymbolFormat], m: int) -> tuple[np.dtype, tuple[tuple[str, int, int], ...]]:
     """A format's record dtype for m symbols and its (name, offset, PointField type) per field, made once."""
@@ -196,15 +238,23 @@ def symbols_to_cloud(symbols: np.ndarray, sizes: np.ndarray, m: int, header=None
     sizes = np.asarray(sizes, dtype=np.float32).reshape(-1)
     if len(sizes) != len(symbols):
         raise MessageError(f"{len(symbols)} symbol records but {len(sizes)} sizes")
+    if form.whole_frame:
+        if config < 0:
+            raise ValueError(f"the {form.name} format needs a configuration index >= 0, got {config}")
+        return _cloud(header, form, 1, np.frombuffer(form.encode(symbols, sizes, m, config), np.uint8))
     rec = np.zeros(len(sizes), dtype=layout(form, m)[0])
     if rec.dtype["config"].kind == "u" and config < 0:
         raise ValueError(f"the {form.name} format needs a configuration index >= 0, got {config}")
     form.pack(symbols, rec)
     rec["size"], rec["config"] = np.rint(sizes) if rec.dtype["size"].kind == "u" else sizes, config
+    return _cloud(header, form, m, rec)
+
+
+def _cloud(header, form: type[SymbolFormat], m: int, rec: np.ndarray) -> PointCloud2:
     msg = PointCloud2()
     if header is not None:
         msg.header = header
-    msg.height, msg.width = 1, len(sizes)
+    msg.height, msg.width = 1, len(rec)
     msg.fields = point_fields(form, m)
     msg.is_bigendian = False
     msg.point_step = rec.dtype.itemsize
@@ -243,6 +293,9 @@ def read_cloud(msg: PointCloud2) -> tuple[str, np.ndarray, np.ndarray, int, int]
         raise MessageError(f"point_step {msg.point_step} / {n} records do not fit {m} {form.name} symbols per record")
     if len(msg.data) != n * msg.point_step:
         raise MessageError(f"cloud data has {len(msg.data)} bytes, {n} records need {n * msg.point_step}")
+    if form.whole_frame:
+        symbols, sizes, m, config = form.decode(bytes(msg.data))
+        return form.name, symbols, sizes, m, config
     rec = np.frombuffer(msg.data, dtype=dtype.newbyteorder(">") if msg.is_bigendian else dtype, count=n)
     symbols, sizes, config = form.unpack(rec, m), rec["size"].astype(np.float32), rec["config"]
     # a NaN or Inf anywhere (a quantized frame's scale included) shows in the decoded values

@@ -139,3 +139,16 @@ def scored(predicted: Sequence[int], labels: Sequence[int], delivered: Sequence[
             held = p
         out.append(bool(ok and p == y) if not hold_last else held is not None and held == y)
     return out
+
+
+def intact_frames(arrived: Sequence[bool], keyframe: Sequence[bool]) -> list[bool]:
+    """Which frames of a video stream decode to the picture that was sent.
+
+    A frame that arrived, all of whose references arrived too (every frame
+    since the last I-frame); the others show the decoder's concealment at best.
+    """
+    out, chain = [], False
+    for ok, key in zip(arrived, keyframe, strict=True):
+        chain = ok and (key or chain)
+        out.append(chain)
+    return out
