@@ -183,7 +183,7 @@ def main() -> None:
     bundle = load_bundle(args.bundle)
     link = bundle.link(bundle.rates[0], all_rates=True)
     front = bundle.front(bundle.rates[0], link.depth)
-    data = image_set(args.images, None, link.loaded.class_names)
+    data = image_set(args.images, None, link.loaded.class_names, preprocess=link.loaded.config)
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
     pool = np.arange(searched, len(data.labels))
     if not len(pool):

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         if not bundle.front_rates:
             raise BundleError(f"bundle {bundle.name} has no fronts yet (semcom-optimize makes them)")
         link = bundle.link(bundle.front_rates[0], args.device, all_rates=True)
-        data = image_set(args.images, None, link.loaded.class_names)
+        data = image_set(args.images, None, link.loaded.class_names, preprocess=link.loaded.config)
     except (ValueError, OSError, BundleError) as exc:
         print(f"semcom-channel-tables: error: {exc}", file=sys.stderr)
         return 2

@@ -53,8 +53,9 @@ def add_runtime_args(ap: argparse.ArgumentParser) -> None:
 
 
 def add_images_arg(ap: argparse.ArgumentParser, default_help: str = "the embedded evaluation set") -> None:
-    ap.add_argument("--images", help=f"ImageFolder (one sub-folder per class), 'embedded', or 'fashion-mnist' "
-                    f"(Debian's training set); default: {default_help}")
+    ap.add_argument("--images", help=f"ImageFolder (one sub-folder per class), 'embedded', 'fashion-mnist' "
+                    f"(Debian's training set), 'scenes' (robot-view evaluation scenes) or 'scenes-train'; "
+                    f"default: {default_help}")
 
 
 def add_schedule_args(ap: argparse.ArgumentParser) -> None:
@@ -81,15 +82,27 @@ def open_bundle(args) -> Bundle:
     return load_bundle(args.bundle)
 
 
-def image_set(spec: str | None, limit: int | None = None, class_names: tuple[str, ...] | None = None):
-    """Images by name: an ImageFolder path, 'embedded' (default) or 'fashion-mnist'.
+SCENE_SETS = {"scenes": ("eval", 3000), "scenes-train": ("train", 20000)}
 
-    With ``class_names`` (the bundle's), an ImageFolder's labels are mapped by
-    folder name, so a folder holding a subset of the classes still scores right.
+
+def image_set(spec: str | None, limit: int | None = None, class_names: tuple[str, ...] | None = None,
+              preprocess: dict | None = None):
+    """Images by name: an ImageFolder path, 'embedded' (default), 'fashion-mnist', 'scenes' or 'scenes-train'.
+
+    'scenes' are the robot-view evaluation scenes (test garments), 'scenes-train'
+    training scenes; with a squash-mode ``preprocess`` (the bundle's) they are kept
+    as that model sees them. With ``class_names`` (the bundle's), an ImageFolder's
+    labels are mapped by folder name, so a folder holding a subset of the classes still scores right.
     """
     from ..core.data.datasets import load_embedded_eval, load_fashion_mnist, load_image_folder
 
-    if spec in (None, "", "embedded"):
+    if spec in SCENE_SETS:
+        from ..core.data.scene_sets import scene_images
+
+        split, n = SCENE_SETS[spec]
+        squash = preprocess is not None and preprocess.get("crop_mode") == "squash"
+        data = scene_images(split, min(n, limit or n), tuple(preprocess["input_size"][1:]) if squash else None)
+    elif spec in (None, "", "embedded"):
         data = load_embedded_eval().head(limit)
     elif spec == "fashion-mnist":
         data = load_fashion_mnist("train").head(limit)
@@ -101,5 +114,6 @@ def image_set(spec: str | None, limit: int | None = None, class_names: tuple[str
 
 
 def load_images(args, link, class_names: tuple[str, ...] | None = None):
-    data = image_set(args.images, args.limit, class_names if class_names is not None else link.loaded.class_names)
+    data = image_set(args.images, args.limit, class_names if class_names is not None else link.loaded.class_names,
+                     preprocess=link.loaded.config)
     return link.preprocess(list(data.images)), torch.as_tensor(data.labels)

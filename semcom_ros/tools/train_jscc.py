@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", required=True, help="bundle folder to train codes for (written into it)")
     ap.add_argument("--images", required=True, help="training images: an ImageFolder (one sub-folder per class), "
-                    "or 'fashion-mnist' (Debian's training set, for the built-in model)")
+                    "'fashion-mnist' (Debian's training set) or 'scenes-train' (robot-view training scenes)")
     ap.add_argument("--limit", type=int, default=None, help="use only the first N training images")
     ap.add_argument("--rates", default="2,4,8", help="complex symbols per token, one JSCC each")
     ap.add_argument("--split", type=int, default=None, help="block after which the edge sends tokens (default: last)")
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         loaded = bundle.load_model()
         split = len(loaded.model.blocks) if args.split is None else args.split
         link = SemanticLink(loaded, split=split).to(torch_device(args.device))
-        data = image_set(args.images, args.limit, bundle.class_names)
+        data = image_set(args.images, args.limit, bundle.class_names, preprocess=bundle.preprocess_config)
     except (ValueError, OSError, BundleError, CheckpointError) as exc:
         print(f"semcom-train-jscc: error: {exc}", file=sys.stderr)
         return 2

@@ -126,7 +126,8 @@ class Bundle:
         weights = self.path / self.manifest["model"].get("weights", MODEL_FILE)
         load_weights(model, load_state_dict_safely(weights), str(weights))
         self._check_model(model)
-        return LoadedModel(self.name, model, make_preprocess(self.preprocess_config), self.class_names)
+        return LoadedModel(self.name, model, make_preprocess(self.preprocess_config), self.class_names,
+                           self.preprocess_config)
 
     def _check_model(self, model) -> None:
         classes = getattr(model, "num_classes", None)

@@ -46,6 +46,21 @@ def model_view(frame: np.ndarray, input_hw: tuple[int, int]) -> np.ndarray:
     return resize(frame, input_hw[0], input_hw[1], cv2.INTER_CUBIC)
 
 
+def scene_images(split: str, n: int, input_hw: tuple[int, int] | None = None) -> ImageSet:
+    """The first ``n`` scenes of a split as an image set: camera frames, or as a model of ``input_hw`` sees them.
+
+    Camera frames are 640x480x3 (0.9 MB each); giving the model's input size
+    renders each frame and keeps only what the camera node's resize makes of it.
+    """
+    generator = scene_generator(split)
+    if input_hw is None:
+        frames = [generator.scene(i) for i in range(n)]
+        return ImageSet(np.stack([s.image for s in frames]), np.asarray([s.label for s in frames], np.int64),
+                        generator.garments.class_names)
+    images, labels = render(generator, range(n), input_hw)
+    return ImageSet(images, labels, generator.garments.class_names)
+
+
 def render(generator: SceneGenerator, indices, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Scenes ``indices`` as the model sees them (N x h x w x 3 uint8) and their labels."""
     frames, labels = [], []

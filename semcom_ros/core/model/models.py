@@ -24,6 +24,7 @@ class LoadedModel:
     model: torch.nn.Module
     preprocess: Callable[[np.ndarray], torch.Tensor]   # uint8 HxW[xC] -> CxHxW float
     class_names: tuple[str, ...]
+    config: dict | None = None                         # the preprocessing config ``preprocess`` was made from
 
 
 def build_model(architecture: str, kwargs: dict | None = None, pretrained: bool = False) -> torch.nn.Module:
