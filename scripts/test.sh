@@ -18,4 +18,5 @@ cd "$root"
 # Fast DDS: a shared-memory segment large enough for camera frames between processes (config/fastdds.xml)
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$root/config/fastdds.xml}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
-exec .venv/bin/python -m pytest -q test "$@"
+# the ten slowest tests close the report: where the suite's time goes
+exec .venv/bin/python -m pytest -q --durations=10 test "$@"
