@@ -39,8 +39,9 @@ class CameraNode(ImageInput, ManagedNode):
         self.param("pilot_records", 4, "records of known pilot symbols sent first in each frame", lo=1, hi=64)
         self.param("power", 1.0, "mean transmit power per symbol", lo=1e-3, hi=1e3)
         self.param("symbol_format", "float32", "how symbols travel in channel_symbols: float32 (exact, 8 bytes a "
-                   "symbol) or quantized I/Q with one scale per frame (int8: 2 bytes, int4: 1 byte) for links that "
-                   "carry bytes; the server reads the format from each frame", choices=tuple(SYMBOL_FORMATS))
+                   "symbol) or quantized I/Q with one scale per frame (int8: 2 bytes, int4: 1 byte; coded8, coded4: "
+                   "the same entropy-coded per frame) for links that carry bytes; the server reads the format from "
+                   "each frame", choices=tuple(SYMBOL_FORMATS))
         self.param("viz_rate_hz", 1.0, "merge visualisation rate (0: off)", lo=0.0, hi=30.0)
         self.declare_image_params()
         self.param("compile_configurations", [""], "configurations (names or S1/S2/S3) whose edge is graph-captured "
