@@ -25,6 +25,7 @@ from ..core.bundle.bundle import BundleError, card_entry
 from ..core.bundle.create import new_bundle
 from ..core.data.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
 from ..core.model.models import build_model
+from .training_state import resume_state, save_state, warmup_cosine
 
 EMBEDDED_EVAL_SIZE = 3000   # first test images, shipped with the package
 ARCHITECTURE = "vit_tiny_patch16_224"
@@ -91,18 +92,13 @@ def main(argv: list[str] | None = None) -> None:
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(len(ytr) / args.batch)
     total, warmup = args.epochs * steps_per_epoch, steps_per_epoch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(1.0, s / total))))
+    sched = warmup_cosine(opt, warmup, total)
     gen = torch.Generator().manual_seed(args.seed)
     start_epoch = 0
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / "last.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        gen.set_state(state["gen"])
+    state = resume_state(ckpt, model, opt, sched, gen)
+    if state is not None:
         start_epoch = int(state["epoch"])
         print(f"resumed after epoch {start_epoch}")
 
@@ -121,8 +117,7 @@ def main(argv: list[str] | None = None) -> None:
             bar.set_postfix(loss=f"{loss.item():.3f}")
         acc = accuracy(model, xte[EMBEDDED_EVAL_SIZE:], yte[EMBEDDED_EVAL_SIZE:])
         print(f"epoch {epoch + 1}: held-out test accuracy {acc:.4f} ({time.time() - t0:.0f} s)", flush=True)
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "gen": gen.get_state(), "epoch": epoch + 1}, ckpt)
+        save_state(ckpt, model, opt, sched, gen, epoch=epoch + 1)
 
     export(model, xte, yte, test.images, test.labels, args)
 

@@ -29,6 +29,7 @@ from ..core.bundle.create import new_bundle
 from ..core.data.datasets import FASHION_MNIST_CLASSES
 from ..core.data.scene_sets import render, scene_generator
 from ..core.model.models import build_model
+from .training_state import resume_state, save_state, warmup_cosine
 
 ARCHITECTURE = "vit_tiny_patch16_224"
 INPUT_HW = (72, 96)           # 640x480 frames squashed to 96x72: 4:3 kept, 9x12 = 108 patches of 8 px
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--work", type=Path, default=Path("train_work/scenes"), help="pool and checkpoint folder")
     ap.add_argument("--bundle", type=Path, required=True, help="new bundle folder to write")
     ap.add_argument("--checkpoint-every", type=int, default=250, help="steps between checkpoints")
+    ap.add_argument("--eval-scenes", type=int, default=EVAL_SCENES, help="evaluation scenes for the card")
     args = ap.parse_args(argv)
     if (args.bundle / "bundle.yaml").exists():
         raise SystemExit(f"semcom-train-scenes: error: {args.bundle} already holds a bundle")
@@ -110,23 +112,18 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     xtr, ytr = training_pool(args.work.parent / "pool", args.pool, args.threads)
-    xev, yev = evaluation_scenes(args.work.parent / "pool")
+    xev, yev = evaluation_scenes(args.work.parent / "pool", args.eval_scenes)
     model = build_model(ARCHITECTURE, ARCHS[args.arch])
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     total = math.ceil(args.samples / args.batch)
     warmup = min(500, total // 10 + 1)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
-        1 + math.cos(math.pi * min(1.0, s / total))))
+    sched = warmup_cosine(opt, warmup, total)
     gen = torch.Generator().manual_seed(args.seed)
     step, perm, pos = 0, torch.randperm(len(ytr), generator=gen), 0
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / f"{args.arch}_last.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        gen.set_state(state["gen"])
+    state = resume_state(ckpt, model, opt, sched, gen)
+    if state is not None:
         step, perm, pos = int(state["step"]), state["perm"], int(state["pos"])
         print(f"resumed at step {step}/{total}", flush=True)
 
@@ -150,8 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         bar.update(1)
         bar.set_postfix(loss=f"{loss.item():.3f}")
         if step % args.checkpoint_every == 0 or step == total:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "gen": gen.get_state(), "step": step, "perm": perm, "pos": pos}, ckpt)
+            save_state(ckpt, model, opt, sched, gen, step=step, perm=perm, pos=pos)
         if step % 1000 == 0:
             acc = accuracy(model, xev[:500], yev[:500])
             model.train()
