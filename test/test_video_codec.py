@@ -76,3 +76,25 @@ def test_bad_settings_frames_and_packets_are_refused():
     dec = VideoDecoder("h264")
     assert dec.decode(b"\x00\x00\x00\x01garbage-not-a-nal-unit") is None          # counted or ignored, never raised
     assert dec.decode(None) is None
+
+
+def test_video_messages_round_trip_and_a_receiver_that_joins_late_waits_for_an_i_frame(frames):
+    from sensor_msgs.msg import CompressedImage
+
+    from semcom_ros.nodes.msg_convert import MessageError
+    from semcom_ros.nodes.video_transport import VideoReceiver, VideoSender
+
+    sender = VideoSender(VideoSettings(gop=4, crf=20))
+    msgs = [sender.message(f) for f in frames[:9]]
+    assert {m.format for m in msgs} == {"h264"}
+    first = VideoReceiver().frame(msgs[0])
+    assert first.shape == frames[0].shape and np.abs(first.astype(int) - frames[0].astype(int)).mean() < 4
+    late = VideoReceiver()
+    shown = [late.frame(m) for m in msgs[1:]]                # frames 1..8: the I-frame is frame 4
+    assert shown[:3] == [None, None, None] and all(s is not None for s in shown[3:])
+    odd = sender.message(np.zeros((181, 243, 3), np.uint8))  # odd sizes are cut to even ones: a new stream
+    assert VideoReceiver().frame(odd).shape == (180, 242, 3)
+    for bad, reason in ((CompressedImage(format="h264"), "no data"),
+                        (CompressedImage(format="vp9", data=[1]), "video")):
+        with pytest.raises(MessageError, match=reason):
+            VideoReceiver().frame(bad)

@@ -2,7 +2,9 @@
 
 Any camera driver's ``image`` (raw ``sensor_msgs/Image``) or, with
 ``image_transport: compressed``, ``image/compressed`` (``sensor_msgs/CompressedImage``,
-image_transport's naming); always depth 1 so the newest frame wins;
+image_transport's naming: jpeg, png, or an H.264/H.265 stream with ``format: h264``/``h265``,
+decoded in order; frames not decodable yet are counted as ``frames_undecodable``);
+always depth 1 so the newest frame wins;
 reliability follows ``image_reliability`` so best-effort (sensor-data) and
 reliable drivers both match. Frames skipped while busy are counted as
 ``frames_skipped``, frames that cannot be read as ``bad_images``.
@@ -14,6 +16,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from .base import RELIABILITIES, SequenceGaps, guarded, image_qos
 from .msg_convert import IMAGE_TRANSPORTS, MessageError, compressed_to_array, image_to_array
 from .stage_times import StageTimes
+from .video_transport import VIDEO_FORMATS, VideoReceiver
 
 
 class ImageInput:
@@ -27,11 +30,13 @@ class ImageInput:
 
     def declare_image_params(self) -> None:
         self.param("image_transport", "raw", "raw: sensor_msgs/Image on 'image'; compressed: "
-                   "sensor_msgs/CompressedImage (jpeg/png) on 'image/compressed'", choices=IMAGE_TRANSPORTS)
+                   "sensor_msgs/CompressedImage (jpeg, png, or an h264/h265 stream) on 'image/compressed'",
+                   choices=IMAGE_TRANSPORTS)
         self.param("image_reliability", "best_effort", "QoS reliability of the image subscription: best_effort "
                    "(sensor data, matches every driver) or reliable (only reliable drivers)", choices=RELIABILITIES)
         self.gaps = SequenceGaps()
         self.stages = StageTimes()
+        self.video = VideoReceiver()
 
     def subscribe_images(self) -> None:
         """(Re)create the image subscription for the current transport and reliability; depth 1 always."""
@@ -62,7 +67,10 @@ class ImageInput:
 
     @guarded("processing_errors")
     def on_compressed(self, msg: CompressedImage, info) -> None:
-        self._receive(msg, info, compressed_to_array)
+        if msg.format.strip().lower() in VIDEO_FORMATS:
+            self._receive(msg, info, self.video.frame)
+        else:
+            self._receive(msg, info, compressed_to_array)
 
     def _receive(self, msg, info, convert) -> None:
         self.stages.arrived(msg.header, info)
@@ -72,6 +80,9 @@ class ImageInput:
             frame = convert(msg)
         except MessageError as exc:
             self.count_error("bad_images", f"image dropped: {exc}")
+            return
+        if frame is None:                   # a video stream before its first decodable frame
+            self.counters["frames_undecodable"] += 1
             return
         self.on_frame(frame, msg)
 

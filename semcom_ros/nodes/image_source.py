@@ -13,13 +13,16 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from sensor_msgs.msg import CompressedImage, Image
 
 from ..core.data.frame_sources import SOURCES, FrameSource
+from ..core.data.video_codec import VideoSettings
 from .base import RELIABILITIES, RELIABLE, SemcomNode, guarded, image_qos
 from .msg_convert import COMPRESSED_FORMATS, IMAGE_TRANSPORTS, array_to_compressed, array_to_image
 from .process import run_node
+from .video_transport import VIDEO_FORMATS, VideoSender
 
 
 class ImageSourceNode(SemcomNode):
     source: FrameSource | None = None     # set before __init__ can fail, so teardown of a refused start works
+    _video: VideoSender | None = None
 
     def __init__(self, **kwargs):
         super().__init__("image_source", **kwargs)
@@ -37,7 +40,11 @@ class ImageSourceNode(SemcomNode):
         self.param("encoding", "rgb8", "encoding of colour frames (grey frames are mono8)", choices=("rgb8", "bgr8"))
         self.param("transport", "raw", "raw: Image on 'image'; compressed: CompressedImage on 'image/compressed'",
                    choices=IMAGE_TRANSPORTS)
-        self.param("compressed_format", "jpeg", "transport=compressed: jpeg or png", choices=COMPRESSED_FORMATS)
+        self.param("compressed_format", "jpeg", "transport=compressed: jpeg or png per frame, or an h264/h265 "
+                   "stream (ffmpeg_image_transport's codecs in sensor_msgs/CompressedImage)",
+                   choices=COMPRESSED_FORMATS + VIDEO_FORMATS)
+        self.param("video_gop", 10, "h264/h265: frames from one I-frame to the next", lo=1, hi=600)
+        self.param("video_crf", 28, "h264/h265: constant quality (lower is better and larger)", lo=0, hi=51)
         self.param("jpeg_quality", 90, "transport=compressed, jpeg: quality", lo=1, hi=100)
         self.param("reliability", "best_effort", "QoS reliability of the published frames (depth 1); best_effort "
                    "is the sensor-data profile every subscriber matches", choices=RELIABILITIES)
@@ -88,7 +95,9 @@ class ImageSourceNode(SemcomNode):
             return
         frame, label = item
         index = self.source.index - 1
-        if self.p("transport") == "compressed":
+        if self.p("transport") == "compressed" and self.p("compressed_format") in VIDEO_FORMATS:
+            msg = self.video_sender().message(frame)
+        elif self.p("transport") == "compressed":
             msg = array_to_compressed(frame, fmt=self.p("compressed_format"), quality=self.p("jpeg_quality"))
         elif frame.ndim == 3 and self.p("encoding") == "bgr8":
             msg = array_to_image(frame[:, :, ::-1], encoding="bgr8")
@@ -106,6 +115,14 @@ class ImageSourceNode(SemcomNode):
             truth = DiagnosticArray(status=[status])
             truth.header = msg.header
             self.truth_pub.publish(truth)
+
+    def video_sender(self) -> VideoSender:
+        """The stream's encoder; new settings start a new stream (with an I-frame)."""
+        settings = VideoSettings(codec=self.p("compressed_format"), gop=self.p("video_gop"), crf=self.p("video_crf"),
+                                 fps=max(1, round(self.p("rate_hz"))))
+        if self._video is None or self._video.settings != settings:
+            self._video = VideoSender(settings)
+        return self._video
 
     def destroy_node(self):
         if self.source is not None:
