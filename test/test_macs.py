@@ -42,3 +42,14 @@ def test_count_uses_tokens_the_model_actually_produces():
 def test_wrong_number_of_counts_is_an_error(vit_base_shape):
     with pytest.raises(ValueError, match="12 blocks"):
         gmacs(vit_base_shape, [100] * 11)
+
+
+def test_edge_macs_by_hand_for_a_tiny_shape():
+    from semcom_ros.core.model.macs import VitShape, edge_macs, macs
+
+    shape = VitShape(dim=4, depth=2, mlp_hidden=16, num_patches=6, prefix=1, patch_macs=100, head_macs=40)
+    # block 1 without merging: 4*7*16 + 2*49*4 + 2*16*7*4 = 448 + 392 + 896 = 1736; encoder 7 tokens x (4*8 + 8*2*3)
+    assert edge_macs(shape, None, 1, jscc_hidden=8, symbols_per_token=3) == 100 + 1736 + 7 * (32 + 48)
+    # merged to 3 patches in block 1: attention at 7 tokens, MLP at 4: 448 + 392 + 2*16*4*4 = 1352; 4 tokens sent
+    assert edge_macs(shape, [3, 3], 1) == 100 + 1352
+    assert edge_macs(shape, None, 2) == macs(shape) - 40                  # the whole model but its head

@@ -60,3 +60,21 @@ def macs(shape: VitShape, tokens_per_layer: Sequence[float] | None = None) -> fl
 
 def gmacs(shape: VitShape, tokens_per_layer: Sequence[float] | None = None) -> float:
     return macs(shape, tokens_per_layer) / 1e9
+
+
+def edge_macs(shape: VitShape, tokens_per_layer: Sequence[float] | None, split: int, jscc_hidden: int = 0,
+              symbols_per_token: int = 0) -> float:
+    """MACs on the robot for a split after block ``split``: patch embedding, blocks 1..split, JSCC encoder.
+
+    The encoder is two linear layers per token sent (d -> hidden -> 2m reals),
+    as ``link/jscc.py`` builds it; the class token is sent too.
+    """
+    counts = list(tokens_per_layer) if tokens_per_layer is not None else [shape.num_patches] * shape.depth
+    if not 0 < split <= shape.depth or len(counts) != shape.depth:
+        raise ValueError(f"split {split} / {len(counts)} token counts for a model with {shape.depth} blocks")
+    d, total, n_in = shape.dim, float(shape.patch_macs), shape.num_patches + shape.prefix
+    for n_patch in counts[:split]:
+        n_out = n_patch + shape.prefix
+        total += 4 * n_in * d * d + 2 * n_in * n_in * d + 2 * shape.mlp_hidden * n_out * d
+        n_in = n_out
+    return total + n_in * (d * jscc_hidden + jscc_hidden * 2 * symbols_per_token)
