@@ -10,9 +10,14 @@ frames/s on the robot. Schemes, each on a fresh pair of hosts:
 - ``semantic``: camera node on the robot (configuration S2, symbols as float32
   or int8), server node on the server host reading ``channel_symbols`` as they
   arrive (a digital link: no emulated radio);
+- ``semantic_int8``, ``semantic_int4``, ``semantic_coded8``: the same with int8 or int4 symbols, or
+  int8 symbols entropy-coded per frame;
 - ``jpeg``: the driver's frames as ``sensor_msgs/CompressedImage`` (JPEG,
   quality 90, image_transport's naming) over the link, the classifier node
   (the whole model) on the server;
+- ``h264``: the driver's frames as one H.264 stream (GOP 10, CRF 28,
+  zero-latency) in ``CompressedImage`` (``format: h264``), decoded in order by
+  the classifier node on the server;
 - ``label``: the classifier node on the robot; only its ``classification``
   crosses the link.
 
@@ -40,7 +45,7 @@ from two_hosts import TwoHosts, watched  # noqa: E402
 
 DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
-SCHEMES = ("semantic", "semantic_int8", "jpeg", "label")
+SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpeg", "h264", "label")
 POOL = 100      # distinct frames the driver prepares; frame k shows embedded image k % POOL
 
 
@@ -52,11 +57,14 @@ def node(name: str, *params: str, remap: tuple[str, ...] = ()) -> list[str]:
 def layout(scheme: str) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
     """Robot-side nodes, server-side nodes and the driver's arguments of a scheme."""
     if scheme.startswith("semantic"):
-        fmt = "int8" if scheme.endswith("int8") else "float32"
+        fmt = scheme.split("_")[1] if "_" in scheme else "float32"
         return ({"camera": node("camera", "viz_rate_hz:=0.0", "configuration:=S2", f"symbol_format:={fmt}")},
                 {"server": node("server", remap=("received_symbols:=channel_symbols",))}, [])
     if scheme == "jpeg":
         return {}, {"classifier": node("classifier", "image_transport:=compressed")}, ["--transport", "compressed"]
+    if scheme == "h264":
+        video = ["--transport", "compressed", "--video", "h264"]
+        return {}, {"classifier": node("classifier", "image_transport:=compressed")}, video
     if scheme == "label":
         return {"classifier": node("classifier")}, {}, []
     raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES}")

@@ -20,7 +20,9 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.data.frame_sources import camera_frame
+from semcom_ros.core.data.video_codec import VideoSettings
 from semcom_ros.nodes.msg_convert import array_to_compressed, array_to_image
+from semcom_ros.nodes.video_transport import VideoSender
 
 
 def core_labels(bundle_spec, indices, size, configuration: str | dict = "S1") -> dict[int, int]:
@@ -53,6 +55,9 @@ def main(argv=None) -> None:
     ap.add_argument("--transport", default="raw", choices=("raw", "compressed"))
     ap.add_argument("--reliability", default="best_effort", choices=("best_effort", "reliable"))
     ap.add_argument("--corrupt-every", type=int, default=0)
+    ap.add_argument("--video", default="", choices=("", "h264", "h265"),
+                    help="with --transport compressed: the frames as one H.264/H.265 stream instead of JPEGs")
+    ap.add_argument("--gop", type=int, default=10, help="--video: frames from one I-frame to the next (divides --pool)")
     ap.add_argument("--topic", default="image")
     ap.add_argument("--start-index", type=int, default=0, help="first embedded image (and frame_id)")
     ap.add_argument("--pool", type=int, default=100, help="distinct frames prepared; they repeat beyond this")
@@ -75,10 +80,17 @@ def main(argv=None) -> None:
     # prepare the messages first so publishing is paced by the clock alone; beyond --pool
     # frames the same images come round again (frame_id keeps counting)
     messages = []
+    if args.video and args.pool % args.gop:
+        raise SystemExit(f"--pool {args.pool} must be a multiple of --gop {args.gop}: the stream repeats from its "
+                         "I-frame")
+    video = VideoSender(VideoSettings(codec=args.video, gop=args.gop, fps=max(1, round(args.rate)))) \
+        if args.video else None
     for k in range(min(args.frames, args.pool)):
         i = args.start_index + k
         frame = camera_frame(data.images[i % len(data.images)], width, height)
-        if compressed:
+        if compressed and video is not None:
+            msg = video.message(frame)
+        elif compressed:
             msg = array_to_compressed(frame, fmt="jpeg")
             if args.corrupt_every and (k + 1) % args.corrupt_every == 0:
                 msg.data = b"\xff\xd8\xff\xe0 this is not a jpeg" + bytes(200)

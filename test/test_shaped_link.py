@@ -45,3 +45,23 @@ def test_semantic_split_delivers_every_frame_where_jpeg_frames_do_not_fit_the_li
     # the frames crossed the shaped interface (not shared memory): the robot sent at least what arrived
     assert jpeg["robot_bytes_sent"] >= jpeg["delivered"] * jpeg_bytes, jpeg
     assert not jpeg["delivered"] or jpeg["accuracy_of_delivered"] >= 0.7, jpeg    # what arrives is classified right
+
+
+def test_an_h264_stream_of_the_same_frames_fits_the_link_and_is_classified_after_decoding():
+    from semcom_ros.core.data.video_codec import VideoSettings, encode_stream
+
+    try:
+        h264 = run_scheme("h264", MBIT_S, FRAMES)
+    except (RuntimeError, FileNotFoundError) as exc:
+        pytest.fail(f"cannot create two network namespaces with a shaped veth link (needs root, iproute2): {exc}")
+    print(h264, file=sys.stderr)
+    data = load_embedded_eval()
+    packets = encode_stream([camera_frame(data.images[i], 640, 480) for i in range(FRAMES)],
+                            VideoSettings(gop=10, crf=28, fps=10))
+    stream_bits_per_s = 10 * 8 * np.mean([len(p.data) for p in packets])
+    assert stream_bits_per_s < 0.5 * MBIT_S * 1e6               # this stream fits the link twice over ...
+    assert h264["exit_codes"] == {"classifier": 0} and h264["frames_sent"] == FRAMES
+    assert h264["delivered"] >= 0.95 * FRAMES, h264               # ... so every frame arrives and decodes
+    assert h264["latency_ms_p95"] < 400, h264
+    assert h264["accuracy_of_delivered"] >= 0.7, h264            # the decoded pictures are classified right
+    assert h264["robot_bytes_sent"] >= 0.9 * FRAMES * stream_bits_per_s / 10 / 8, h264    # it crossed the veth
