@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backgrounds import light_gradient
+from .backgrounds import Background, light_gradient
 from .datasets import ImageSet
 from .scenes import HEIGHT_RANGE, MAX_ANGLE_DEG, MAX_BLUR_PX, Item, camera_effects, paste, random_colour, render_item
 
@@ -32,8 +32,6 @@ class ShelfStream:
         self.garments, self.seed = garments, int(seed)
         self.speed, self.fps, self.width, self.height = float(speed), float(fps), int(width), int(height)
         self.segment = SEGMENT * self.width
-        from .backgrounds import Background
-
         self._strip = Background(self.width, self.height).strip(np.random.default_rng([self.seed, 0]), self.width)
         self._light = light_gradient(np.random.default_rng([self.seed, 1]), self.width, self.height)
 
@@ -67,8 +65,10 @@ class ShelfStream:
 
     def label(self, t: int) -> int | None:
         """The class of the item nearest the frame centre, if its centre is in the central third."""
+        return self._label(t, self.visible(t))
+
+    def _label(self, t: int, items: list[Item]) -> int | None:
         cx, cy = self.offset(t) + self.width / 2, self.height / 2
-        items = self.visible(t)
         if not items:
             return None
         near = min(items, key=lambda it: np.hypot(it.cx - cx, it.cy - cy))
@@ -84,10 +84,11 @@ class ShelfStream:
         """Frame ``t`` as HxWx3 uint8 RGB and its label (None: no item in the central third)."""
         x0 = int(round(self.offset(t)))
         frame = np.ascontiguousarray(self.background(t))
-        for it in self.visible(t):
+        items = self.visible(t)
+        for it in items:
             patch, alpha, px, py = render_item(self.garments.images[it.garment], it)
             paste(frame, patch, alpha, px - x0, py)
         frame *= self._light[:, :, None]
         pan_px = min(MAX_BLUR_PX, self.speed * self.width / self.fps / 8)   # shutter open ~1/8 of the frame time
         rng = np.random.default_rng([self.seed, 3, t])
-        return camera_effects(frame, rng, blur_px=pan_px, blur_angle=0.0), self.label(t)
+        return camera_effects(frame, rng, blur_px=pan_px, blur_angle=0.0), self._label(t, items)
