@@ -96,6 +96,25 @@ def test_the_target_is_drawn_where_the_scene_says():
     assert checked >= 5
 
 
+def test_model_view_scene_sets_are_cached_and_a_changed_generator_does_not_read_the_cache(tmp_path, monkeypatch):
+    from semcom_ros.core.data import scene_sets
+
+    monkeypatch.setenv("SEMCOM_CACHE", str(tmp_path))
+    first = scene_sets.scene_images("eval", 3, (24, 32))
+    files = list(tmp_path.glob("scenes_eval_3_32x24_*.npz"))
+    assert len(files) == 1
+    rendered, labels = scene_sets.render(scene_generator("eval"), range(3), (24, 32))
+    np.testing.assert_array_equal(first.images, rendered)
+    np.testing.assert_array_equal(first.labels, labels)
+    np.savez(files[0], images=np.zeros_like(rendered), labels=labels)       # the cache is what is read
+    assert scene_sets.scene_images("eval", 3, (24, 32)).images.max() == 0
+    monkeypatch.setattr(scene_sets, "generator_version", lambda: "changed")
+    assert scene_sets.scene_images("eval", 3, (24, 32)).images.max() > 0
+    monkeypatch.setenv("SEMCOM_CACHE", "off")
+    scene_sets.scene_images("eval", 2, (24, 32))
+    assert not list(tmp_path.glob("scenes_eval_2_*"))
+
+
 def test_backgrounds_cover_every_kind_and_differ():
     bg = Background(W, H)
     rng = np.random.default_rng(0)

@@ -94,9 +94,10 @@ def accuracy(model: torch.nn.Module, images: np.ndarray, labels: np.ndarray, bat
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arch", choices=sorted(ARCHS), default="scene")
-    ap.add_argument("--samples", type=int, default=480_000, help="training samples in all (steps x batch)")
+    ap.add_argument("--samples", type=int, default=768_000, help="training samples in all (steps x batch)")
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--lr", type=float, default=5e-4,
+                    help="1e-3 stayed at chance level for 600 steps; 5e-4 leaves it after ~2 500")
     ap.add_argument("--weight-decay", type=float, default=0.05)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)

@@ -6,6 +6,10 @@ differ too, so no evaluation scene is a training scene with another item.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+from pathlib import Path
+
 import numpy as np
 
 from .datasets import ImageSet, load_embedded_eval, load_fashion_mnist
@@ -50,15 +54,54 @@ def scene_images(split: str, n: int, input_hw: tuple[int, int] | None = None) ->
     """The first ``n`` scenes of a split as an image set: camera frames, or as a model of ``input_hw`` sees them.
 
     Camera frames are 640x480x3 (0.9 MB each); giving the model's input size
-    renders each frame and keeps only what the camera node's resize makes of it.
+    renders each frame and keeps only what the camera node's resize makes of it,
+    cached on disk (``cache_dir``), since every offline tool asks for the same scenes.
     """
     generator = scene_generator(split)
     if input_hw is None:
         frames = [generator.scene(i) for i in range(n)]
         return ImageSet(np.stack([s.image for s in frames]), np.asarray([s.label for s in frames], np.int64),
                         generator.garments.class_names)
-    images, labels = render(generator, range(n), input_hw)
+    images, labels = cached_render(split, n, tuple(input_hw))
     return ImageSet(images, labels, generator.garments.class_names)
+
+
+def cache_dir() -> Path | None:
+    """Where rendered scene sets are kept: $SEMCOM_CACHE, else ~/.cache/semcom_ros; 'off' disables."""
+    env = os.environ.get("SEMCOM_CACHE", "")
+    if env.lower() == "off":
+        return None
+    return Path(env) if env else Path.home() / ".cache" / "semcom_ros"
+
+
+def generator_version() -> str:
+    """A digest of the code that draws scenes: a changed generator never reads an old cache."""
+    from . import backgrounds, scenes
+
+    digest = hashlib.sha256()
+    for module in (scenes, backgrounds):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(repr((TRAIN_SEED, EVAL_SEED, FRAME)).encode())
+    return digest.hexdigest()[:16]
+
+
+def cached_render(split: str, n: int, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """``render`` of the first ``n`` scenes of ``split``, read from the cache when it holds them."""
+    folder = cache_dir()
+    path = None if folder is None else folder / f"scenes_{split}_{n}_{input_hw[1]}x{input_hw[0]}_{generator_version()}.npz"
+    if path is not None and path.exists():
+        with np.load(path, allow_pickle=False) as npz:
+            return npz["images"], npz["labels"]
+    images, labels = render(scene_generator(split), range(n), input_hw)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez(tmp, images=images, labels=labels)
+            os.replace(tmp, path)
+        except OSError:
+            pass                 # a read-only home only costs the rendering next time
+    return images, labels
 
 
 def render(generator: SceneGenerator, indices, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
