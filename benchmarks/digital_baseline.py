@@ -19,7 +19,10 @@ frames and, per mean SNR, the same fading gain per frame (common random numbers)
   SNR, as links adapt; ``robust`` takes the most robust MCS that fits the
   budget. Per cell the best codec and quality in hindsight is reported
   (generous to the baseline);
-- **label**: the full model on the robot, its class index through the same codes.
+- **label**: the full model on the robot, its class index through the same codes;
+  with ``--robot-bundle``, also **label (robot-size model)**: a model whose whole
+  pass costs the robot no more than the split link's edge part
+  (benchmarks/equal_compute.py), its class index likewise.
 
 A lost frame counts as wrong ("hold" columns: it repeats the last label that
 arrived). Also: channel uses each scheme needs for the target accuracy, edge
@@ -50,6 +53,8 @@ from semcom_ros.core.data.frame_sources import camera_frame
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.policies.robot import make_policy
 from semcom_ros.tools.cli_common import image_set
+
+from digital_baseline_report import plot, print_tables
 
 RESULTS = Path(__file__).parent / "results"
 PILOTS = 16
@@ -170,6 +175,7 @@ def main() -> None:
     ap.add_argument("--budgets", default="60,130,260", help="channel uses per frame to compare at")
     ap.add_argument("--target", type=float, default=0.85, help="accuracy for the channel-uses-needed table")
     ap.add_argument("--frame-size", default="640x480", help="camera frame size of the image baseline")
+    ap.add_argument("--robot-bundle", help="a robot-size model's bundle: adds 'label (robot-size model)'")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=RESULTS / "digital_baseline.json")
@@ -198,6 +204,12 @@ def main() -> None:
     variants = image_variants(link, images, args.frame_size)
     names = list(variants)
     label = {"bits": np.full(len(y), label_bits(classes)), "pred": full_pred}
+    kinds = {"label": full_pred}
+    if args.robot_bundle:
+        robot = load_bundle(args.robot_bundle).link(None)
+        with torch.no_grad():
+            kinds["label_robot"] = np.concatenate([robot.model(x[i:i + 250]).argmax(-1).numpy()
+                                                   for i in range(0, len(y), 250)])
     rng = torch.Generator().manual_seed(args.seed + 1)
     report_channels = {}
     for channel in channels:
@@ -208,7 +220,8 @@ def main() -> None:
         for k, snr in enumerate(tqdm(snrs, desc=f"schemes on {channel}", leave=False)):
             image = {code: [Plan(v["bits"], v["pred"], y, eff[k], code) for v in variants.values()]
                      for code in CODES}
-            labels = {code: Plan(label["bits"], label["pred"], y, eff[k], code) for code in CODES}
+            labels = {(kind, code): Plan(label["bits"], pred, y, eff[k], code)
+                      for kind, pred in kinds.items() for code in CODES}
             for n in budgets:
                 row = {"snr_db": snr, "channel_uses": n}
                 row["semantic_cap"], row["semantic_cap_uses"] = semantic_policy(front, sem, snr, k, n, "cap")
@@ -216,14 +229,16 @@ def main() -> None:
                 for code in CODES:
                     row[f"image_{code}"], row[f"image_{code}_hold"], i = best(image[code], n)
                     row[f"image_{code}_best"] = names[i]
-                    row[f"label_{code}"] = labels[code].accuracy(n)
-                    row[f"label_{code}_hold"] = labels[code].accuracy(n, hold_last=True)
+                    for kind in kinds:
+                        row[f"{kind}_{code}"] = labels[kind, code].accuracy(n)
+                        row[f"{kind}_{code}_hold"] = labels[kind, code].accuracy(n, hold_last=True)
                 rows.append(row)
             reach = {"snr_db": snr, "semantic": min((c["uses"] for c in sem.values()
                                                      if c["correct"][k].mean() >= args.target), default=None)}
             for code in CODES:
                 reach[f"image_{code}"] = needed_uses(lambda n: best(image[code], n)[0], args.target)
-                reach[f"label_{code}"] = needed_uses(labels[code].accuracy, args.target)
+                for kind in kinds:
+                    reach[f"{kind}_{code}"] = needed_uses(labels[kind, code].accuracy, args.target)
             needed.append(reach)
         report_channels[channel] = {"by_snr_and_budget": rows, f"channel_uses_for_{args.target}": needed}
 
@@ -234,6 +249,8 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}",
         "bundle": bundle.name, "images": f"{len(y)} held-out images of {args.images} ({searched}..)",
         "full_model_accuracy": float(np.mean(full_pred == y)),
+        **({"robot_model_accuracy": float(np.mean(kinds["label_robot"] == y)),
+            "robot_bundle": args.robot_bundle} if args.robot_bundle else {}),
         "pilots": PILOTS, "snrs_db": snrs, "budgets": budgets, "target": args.target,
         "command": "python benchmarks/digital_baseline.py " + " ".join(
             f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out"),
@@ -251,55 +268,6 @@ def main() -> None:
     args.out.write_text(json.dumps(report, indent=1))
     plot(report, args.out.with_suffix(".png"))
     print_tables(report)
-
-
-COLUMNS = [("semantic_cap", "semantic (cap)"), ("semantic_lyapunov", "semantic (Lyapunov)")] + [
-    (f"{what}_{code}", f"{what} {code}") for what in ("image", "label") for code in CODES]
-
-
-def print_tables(report: dict) -> None:
-    for channel, res in report["channels"].items():
-        print(f"\n{channel}: accuracy (%) at equal channel uses per frame (a lost frame is wrong)")
-        print("| SNR dB | uses | " + " | ".join(name for _, name in COLUMNS) + " |")
-        print("|---" * (len(COLUMNS) + 2) + "|")
-        for r in res["by_snr_and_budget"]:
-            print(f"| {r['snr_db']:g} | {r['channel_uses']:g} | "
-                  + " | ".join(f"{100 * r[key]:.1f}" for key, _ in COLUMNS) + " |")
-        key = next(k for k in res if k.startswith("channel_uses_for"))
-        print(f"\n{channel}: channel uses per frame to reach {report['target']:.0%}")
-        reach = ["semantic"] + [key for key, _ in COLUMNS[2:]]
-        print("| SNR dB | " + " | ".join(name.replace("_", " ") for name in reach) + " |")
-        print("|---" * (len(reach) + 1) + "|")
-        for r in res[key]:
-            print(f"| {r['snr_db']:g} | " + " | ".join("never" if r[s] is None else f"{r[s]:g}" for s in reach) + " |")
-
-
-def plot(report: dict, out: Path) -> None:
-    from semcom_ros.tools.plots import pyplot
-
-    plt = pyplot()
-    channels, budgets = list(report["channels"]), report["budgets"]
-    fig, axes = plt.subplots(len(channels), len(budgets), figsize=(4.2 * len(budgets), 3.4 * len(channels)),
-                             sharey=True, squeeze=False)
-    styles = {"cap": "-", "lyapunov": ":", "ideal": "-", "practical": "--", "robust": "-."}
-    colours = {"semantic": "C0", "image": "C1", "label": "C2"}
-    lines = [(key, name, colours[key.split("_")[0]], styles[key.split("_")[1]]) for key, name in COLUMNS]
-    for i, channel in enumerate(channels):
-        rows = report["channels"][channel]["by_snr_and_budget"]
-        for j, n in enumerate(budgets):
-            ax = axes[i][j]
-            sel = [r for r in rows if r["channel_uses"] == n]
-            for key, name, colour, style in lines:
-                ax.plot([r["snr_db"] for r in sel], [100 * r[key] for r in sel], style, color=colour, label=name,
-                        marker="o", ms=3)
-            ax.set_title(f"{channel}, {n:g} channel uses per frame", fontsize=9)
-            ax.set_xlabel("mean SNR (dB)")
-            ax.grid(alpha=0.3)
-        axes[i][0].set_ylabel("accuracy (%)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
 
 
 if __name__ == "__main__":
