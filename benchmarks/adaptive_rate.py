@@ -36,8 +36,8 @@ import torch
 from moving_links import Trace, frame_order, held_out, outcomes
 
 from semcom_ros.core.bundle.bundle import load_bundle
+from semcom_ros.tools.cli_common import bundle_images
 from semcom_ros.core.link.channel_models import CHANNELS
-from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.policies.robot import make_policy
 from semcom_ros.core.link.snr_profiles import SnrProfile
@@ -171,7 +171,7 @@ def main() -> None:
     front = bundle.front(4, link.depth)
     if not front.joint:
         raise SystemExit(f"bundle {bundle.name} has no joint front (fronts for two or more rates)")
-    data = load_embedded_eval()
+    data = bundle_images(bundle)
     link.rate, link.schedule = 4, MergeSchedule(ratios=[0.0] * link.depth)
     unmerged_uses = link.edge(link.preprocess([data.images[0]])).channel_uses
     if args.sweep:

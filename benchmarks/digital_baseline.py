@@ -1,6 +1,6 @@
 """Against what a team would do instead, at equal channel uses per frame (METHOD §8).
 
-    python benchmarks/digital_baseline.py [--bundle default] [--images embedded] [--n-images 1000]
+    python benchmarks/digital_baseline.py [--bundle default] [--images SET] [--n-images 1000]
                                           [--channels awgn,rayleigh]
 
 On held-out images (those after the ones the front search used), every scheme sees the same
@@ -167,8 +167,8 @@ def needed_uses(accuracy_at_budget, target: float) -> int | None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default="default")
-    ap.add_argument("--images", default="embedded", help="labelled images: an ImageFolder (one sub-folder per "
-                    "class), 'embedded' or 'fashion-mnist'; the first ones the front search used are skipped")
+    ap.add_argument("--images", default=None, help="labelled images (default: the bundle's evaluation set): an "
+                    "ImageFolder, 'embedded', 'scenes' or 'fashion-mnist'; those the front search used are skipped")
     ap.add_argument("--n-images", type=int, default=1000, help="held-out images per cell")
     ap.add_argument("--channels", default="awgn,rayleigh", help=f"of {', '.join(CHANNELS)}")
     ap.add_argument("--snrs", default="-10,-5,0,5,10,15,20,25,30", help="mean SNRs (dB)")
@@ -189,6 +189,7 @@ def main() -> None:
     bundle = load_bundle(args.bundle)
     link = bundle.link(bundle.rates[0], all_rates=True)
     front = bundle.front(bundle.rates[0], link.depth)
+    args.images = args.images or bundle.eval_images
     data = image_set(args.images, None, link.loaded.class_names, preprocess=link.loaded.config)
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
     pool = np.arange(searched, len(data.labels))

@@ -50,7 +50,7 @@ from node_footprint import cpu_s, status_kb  # noqa: E402
 
 from semcom_ros.core.bundle.bundle import load_bundle  # noqa: E402
 from semcom_ros.core.link.channel_models import CHANNELS  # noqa: E402
-from semcom_ros.core.data.datasets import load_embedded_eval  # noqa: E402
+from semcom_ros.tools.cli_common import bundle_images  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 ROBOT_COUNTS = (1, 2, 4, 8)
@@ -86,7 +86,7 @@ def robot_frames(bundle_path, n_robots: int, pool: int = 4):
 
     bundle = load_bundle(bundle_path)
     link, front = bundle.link(4, all_rates=True), bundle.front(4)
-    data = load_embedded_eval()
+    data = bundle_images(bundle)
     confs = [c for c in front.configurations if c.rate == 4 and c.thresholds is None][:3]
     gen = torch.Generator().manual_seed(0)
     out, frames = [], []

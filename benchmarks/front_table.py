@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from semcom_ros.core.bundle.bundle import load_bundle
-from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.tools.cli_common import bundle_images
 from semcom_ros.core.fronts.front_file import Configuration, rate_name
 from semcom_ros.core.fronts.joint_front import mean_accuracy
 
@@ -120,7 +120,7 @@ def main() -> None:
     link = bundle.link(bundle.rates[0], all_rates=True)
     front = bundle.front(link.rate, link.depth)
     rows = rows_of(bundle, front)
-    x = link.preprocess([load_embedded_eval().images[0]])
+    x = link.preprocess([bundle_images(bundle, 1).images[0]])
     ms = frame_ms(link, x, [conf for _, conf, _ in rows], args.rounds)
     values = link.input_values()
     table = []

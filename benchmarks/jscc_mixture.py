@@ -27,7 +27,7 @@ import torch
 from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.fronts.channel_tables import accuracy_tables
-from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.tools.cli_common import bundle_images
 from semcom_ros.core.model.merging_vit import MergeSchedule
 
 RESULTS = Path(__file__).parent / "results"
@@ -42,11 +42,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    data = load_embedded_eval()
     results, cards = {}, {}
     for label, spec in (("baseline", args.baseline), ("candidate", args.candidate)):
         bundle = load_bundle(spec)
         link = bundle.link(4, all_rates=True)
+        data = bundle_images(bundle)
         front = bundle.joint_front(link.depth)
         start = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
         end = min(len(data.labels), start + args.n_images)

@@ -88,7 +88,7 @@ def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
     """ms per frame, speedup, efficiency of the default model's edge for none/S1/S2/S3: eager, captured, ideal."""
     import numpy as np
 
-    from semcom_ros.core.data.datasets import load_embedded_eval
+    from semcom_ros.tools.cli_common import bundle_images
     from semcom_ros.core.bundle.bundle import load_bundle
 
     threads = torch.get_num_threads()
@@ -97,7 +97,7 @@ def default_model_rows(rounds: int = 40, reps: int = 20) -> dict:
     link, ideal, front = bundle.link(4), bundle.link(4), bundle.front(4)
     # its own code object, so dynamo keeps its graphs in a cache apart from the real edge's
     ideal._compiled = torch.compile(lambda x, power: ideal._edge_tensors(x, power), dynamic=False)
-    x = link.preprocess([load_embedded_eval().images[0]])
+    x = link.preprocess([bundle_images(bundle, 1).images[0]])
     depth = link.depth
     confs = {"none": ([0.0] * depth, gmacs(link.shape))}
     confs.update({p: (front.get(p).ratios, front.get(p).gmacs) for p in ("S1", "S2", "S3")})

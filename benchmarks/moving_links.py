@@ -117,10 +117,10 @@ def stream(policy, table: dict, mean_snr: np.ndarray, source: str, hz: float) ->
 
 
 def held_out(bundle, link):
-    """The held-out embedded images (those no front search saw) as a pool: x, y and where they start."""
-    from semcom_ros.core.data.datasets import load_embedded_eval
+    """The bundle's held-out evaluation images (those no front search saw) as a pool: x, y and where they start."""
+    from semcom_ros.tools.cli_common import bundle_images
 
-    data = load_embedded_eval()
+    data = bundle_images(bundle)
     searched = max(bundle.rate_front(r).raw.get("study", {}).get("search_images", 0) for r in bundle.front_rates)
     return link.preprocess(list(data.images[searched:])), torch.as_tensor(data.labels[searched:]), searched
 

@@ -19,7 +19,7 @@ import torch
 from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.link.channel_models import CHANNELS
 from semcom_ros.core.link.channels import Channel
-from semcom_ros.core.data.datasets import load_embedded_eval
+from semcom_ros.tools.cli_common import bundle_images
 from semcom_ros.core.fronts.evaluation import evaluate
 from semcom_ros.core.model.merging_vit import MergeSchedule
 
@@ -28,6 +28,7 @@ SNRS = [-10.0, -5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bundle", default="default")
     ap.add_argument("--rate", type=int, default=4)
     ap.add_argument("--uniform", type=float, default=0.2)
     ap.add_argument("--limit", type=int, default=None)
@@ -35,8 +36,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "snr_table.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    link = load_bundle("default").link(args.rate)
-    data = load_embedded_eval().head(args.limit)
+    bundle = load_bundle(args.bundle)
+    link = bundle.link(args.rate)
+    data = bundle_images(bundle, args.limit)
     x, y = link.preprocess(list(data.images)), torch.as_tensor(data.labels)
     rows = []
     for name, sched in (("unmerged", MergeSchedule(ratios=[0.0] * link.depth)),

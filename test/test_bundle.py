@@ -56,6 +56,9 @@ def test_manifest_problems_are_named(copy):
                                                             "snr_range_db": [-10, 25]}))
     with pytest.raises(BundleError, match=r"jscc\[4\].split"):
         load_bundle(copy.path)
+    edit_manifest(copy, lambda d: (d["jscc"][4].__setitem__("split", 6), d.__setitem__("eval_images", 3)))
+    with pytest.raises(BundleError, match="eval_images"):
+        load_bundle(copy.path)
     (copy.path / "bundle.yaml").write_text("format: 1\nmodel: [unclosed\n")
     with pytest.raises(BundleError, match="not valid YAML"):
         load_bundle(copy.path)

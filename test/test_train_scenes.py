@@ -10,6 +10,7 @@ from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data.scene_sets import scene_generator
 from semcom_ros.core.link.semantic_link import SemanticLink
 from semcom_ros.core.model.merging_vit import MergeSchedule
+from semcom_ros.tools.cli_common import bundle_images
 
 ARGS = ["--arch", "robot", "--pool", "24", "--samples", "48", "--batch", "8", "--checkpoint-every", "2",
         "--eval-scenes", "16", "--threads", "1"]
@@ -29,6 +30,9 @@ def test_a_tiny_run_writes_a_bundle_for_camera_frames_and_resumes_from_its_check
     assert sorted(p.name for p in (tmp_path / "work" / "pool").glob("*.npz")) == ["eval_16.npz", "pool_000000.npz"]
     bundle = load_bundle(tmp_path / "a")
     assert bundle.preprocess_config["crop_mode"] == "squash" and bundle.preprocess_config["input_size"] == [3, 72, 96]
+    assert bundle.eval_images == "scenes"          # tools and benchmarks score it on scenes, not on garments
+    views = bundle_images(bundle, 4)
+    assert views.images.shape == (4, 72, 96, 3) and len(views.labels) == 4
     link = SemanticLink(bundle.load_model())
     frame = scene_generator("eval").scene(0).image                      # a 640x480 camera frame
     x = link.preprocess([frame])

@@ -78,8 +78,17 @@ def schedule_from_args(args: argparse.Namespace, depth: int) -> MergeSchedule:
 
 
 def open_bundle(args) -> Bundle:
+    """The bundle named by ``--bundle``; an ``--images`` left out becomes the bundle's evaluation set."""
     torch.set_num_threads(args.threads)
-    return load_bundle(args.bundle)
+    bundle = load_bundle(args.bundle)
+    if getattr(args, "images", "given") is None:
+        args.images = bundle.eval_images
+    return bundle
+
+
+def bundle_images(bundle: Bundle, limit: int | None = None):
+    """The bundle's evaluation set as its model sees it (what benchmarks score a bundle on)."""
+    return image_set(bundle.eval_images, limit, bundle.class_names, preprocess=bundle.preprocess_config)
 
 
 SCENE_SETS = {"scenes": ("eval", 3000), "scenes-train": ("train", 20000)}

@@ -165,7 +165,7 @@ def export(model: torch.nn.Module, xev: np.ndarray, yev: np.ndarray, args) -> No
                        measured={"eval_scene_accuracy": round(acc, 4), "eval_scenes": len(yev)})
     try:
         new_bundle(args.bundle, ARCHITECTURE, ARCHS[args.arch], PREPROCESS, list(FASHION_MNIST_CLASSES),
-                   model.state_dict(), entry)
+                   model.state_dict(), entry, eval_images="scenes")
     except BundleError as exc:
         raise SystemExit(f"semcom-train-scenes: error: {exc}") from exc
     print(json.dumps({"bundle": str(args.bundle), **entry}))

@@ -88,6 +88,11 @@ class Bundle:
         return dict(self.manifest["preprocess"])
 
     @property
+    def eval_images(self) -> str:
+        """The image set its fronts and tables are measured on: 'embedded', 'scenes' or a folder."""
+        return str(self.manifest.get("eval_images", "embedded"))
+
+    @property
     def rates(self) -> list[int]:
         return sorted(self.manifest.get("jscc") or {})
 

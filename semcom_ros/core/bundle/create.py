@@ -9,7 +9,7 @@ from .manifest import FORMAT_VERSION
 
 
 def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dict, class_names: list[str],
-               state: dict, entry: dict) -> Bundle:
+               state: dict, entry: dict, eval_images: str = "embedded") -> Bundle:
     """Write a bundle holding a classifier only (JSCC codes and fronts come later)."""
     out = Path(out)
     if (out / MANIFEST).exists():
@@ -18,8 +18,8 @@ def new_bundle(out: str | Path, architecture: str, kwargs: dict, preprocess: dic
     save_tensors(state, out / MODEL_FILE)
     bundle = Bundle(out, {"format": FORMAT_VERSION, "name": out.name,
                           "model": {"architecture": architecture, "kwargs": kwargs, "weights": MODEL_FILE},
-                          "preprocess": preprocess, "class_names": list(class_names), "jscc": {}, "fronts": {},
-                          "card": [entry]})
+                          "preprocess": preprocess, "class_names": list(class_names), "eval_images": eval_images,
+                          "jscc": {}, "fronts": {}, "card": [entry]})
     bundle.save()
     return bundle
 

@@ -39,6 +39,8 @@ def validate_manifest(data, source: str) -> dict:
     pad = pre.get("pad", 0)
     if not isinstance(pad, int) or pad < 0 or 2 * pad >= min(size[1:]):
         raise BundleError(f"{source}: preprocess.pad must be a small non-negative integer")
+    if not isinstance(data.get("eval_images", "embedded"), str):
+        raise BundleError(f"{source}: eval_images names the bundle's evaluation set (embedded, scenes or a folder)")
     names = data.get("class_names")
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
         raise BundleError(f"{source}: class_names must be a non-empty list of strings")

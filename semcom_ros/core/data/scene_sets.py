@@ -88,7 +88,8 @@ def generator_version() -> str:
 def cached_render(split: str, n: int, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """``render`` of the first ``n`` scenes of ``split``, read from the cache when it holds them."""
     folder = cache_dir()
-    path = None if folder is None else folder / f"scenes_{split}_{n}_{input_hw[1]}x{input_hw[0]}_{generator_version()}.npz"
+    name = f"scenes_{split}_{n}_{input_hw[1]}x{input_hw[0]}_{generator_version()}.npz"
+    path = None if folder is None else folder / name
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as npz:
             return npz["images"], npz["labels"]
