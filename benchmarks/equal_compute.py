@@ -41,7 +41,7 @@ from tqdm import tqdm
 from digital_baseline import PILOTS, Plan, parse_list
 from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data import frame_codecs
-from semcom_ros.core.data.scene_sets import scene_images
+from semcom_ros.core.data.scene_sets import scene_generator, scene_images
 from semcom_ros.core.link.channels import Channel, fading_gains
 from semcom_ros.core.link.digital_link import label_bits
 from semcom_ros.core.model.macs import VitShape, edge_macs, macs, scheduled_token_counts
@@ -103,7 +103,8 @@ def main() -> None:
     ap.add_argument("--ratio", type=float, default=0.1, help="merge ratio of each edge block")
     ap.add_argument("--channel", default="awgn")
     ap.add_argument("--snrs", default="-5,0,5,10,20")
-    ap.add_argument("--n-images", type=int, default=2000, help="evaluation scenes (from index 1000 on)")
+    ap.add_argument("--first", type=int, default=1000, help="first evaluation scene used (the searches use those before)")
+    ap.add_argument("--n-images", type=int, default=2000, help="evaluation scenes")
     ap.add_argument("--jpeg-frames", type=int, default=300, help="of those, sent as 640x480 JPEGs too")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=7)
@@ -123,12 +124,12 @@ def main() -> None:
     whole = next(iter(splits.values())).link(None)          # its own copy of the model, never merging
     config = whole.loaded.config
 
-    # held-out scenes: the front search and the JSCC checks use the first 1000
-    first = 1000
+    first = args.first
     data = scene_images("eval", first + args.n_images, tuple(config["input_size"][1:]))
     views, y = data.images[first:], np.asarray(data.labels[first:])
     x = whole.preprocess(list(views))
-    frames = scene_images("eval", first + args.jpeg_frames).images[first:]
+    generator = scene_generator("eval")
+    frames = [generator.scene(i).image for i in range(first, first + min(args.jpeg_frames, len(y)))]
 
     rng = torch.Generator().manual_seed(args.seed + 1)
     gains = [fading_gains(args.channel, len(y), rng) for _ in snrs]
