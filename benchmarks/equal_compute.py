@@ -103,7 +103,7 @@ def main() -> None:
     ap.add_argument("--ratio", type=float, default=0.1, help="merge ratio of each edge block")
     ap.add_argument("--channel", default="awgn")
     ap.add_argument("--snrs", default="-5,0,5,10,20")
-    ap.add_argument("--first", type=int, default=1000, help="first evaluation scene used (the searches use those before)")
+    ap.add_argument("--first", type=int, default=1000, help="first evaluation scene (searches use those before)")
     ap.add_argument("--n-images", type=int, default=2000, help="evaluation scenes")
     ap.add_argument("--jpeg-frames", type=int, default=300, help="of those, sent as 640x480 JPEGs too")
     ap.add_argument("--threads", type=int, default=2)
