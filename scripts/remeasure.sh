@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Re-make the built-in bundle's JSCC codes and fronts and re-measure, in one run, every figure that
-# depends on them: the joint front and Table I analogue, accuracy vs SNR, the SNR table, the adaptive
+# Re-make the built-in bundle and re-measure, in one run, every figure that depends on it: the scene
+# ViT and the robot-size model (semcom-train-scenes), the split choice at equal robot compute, the JSCC
+# codes, the fronts, the joint front and Table I analogue, accuracy vs SNR, the SNR table, the adaptive
 # and fleet budget benchmarks (AWGN and the moving robot's fading), the moving-link comparison, the
-# digital baseline and the demo. About 3 h on a 2-core CPU. The work lives in remeasure_work/
-# (SEMCOM_REMEASURE_WORK), so an interrupted run resumes where it stopped.
+# digital and video baselines and the demo. Many hours on a 2-core CPU; the work lives in
+# remeasure_work/ (SEMCOM_REMEASURE_WORK) and train_work/, so an interrupted run resumes where it stopped.
 #   scripts/remeasure.sh                 # everything
-#   scripts/remeasure.sh tables          # only the stages named: codes, fronts, channel-tables, install, tables
-# Stages: codes (JSCC trained on a channel mixture, into a fresh copy of the built-in bundle), fronts
-# (the optuna searches; merge schedules do not depend on the codes), channel-tables (every
-# configuration's accuracy by SNR on every channel model with the codes), install, tables.
+#   scripts/remeasure.sh tables          # only the stages named:
+#     model robot splits codes fronts channel-tables install tables
+# Stages: model (the scene ViT, resumable), robot (the robot-size model), splits (rate-4 codes after
+# blocks 1, 2, 3 and benchmarks/equal_compute.py: what the split choice rests on), codes (rates 2/4/8 at
+# SEMCOM_SPLIT, trained on a channel mixture), fronts (the optuna searches, on the bundle's evaluation
+# scenes), channel-tables (every configuration's accuracy by SNR on every channel model), install (the
+# bundle becomes the built-in default), tables.
 set -euo pipefail
 
 main() {
@@ -18,20 +22,41 @@ main() {
   cd "$root"
   bin="$root/.venv/bin"
   work="${SEMCOM_REMEASURE_WORK:-$root/remeasure_work}"
-  local stages="${*:-codes fronts channel-tables install tables}"
-  mkdir -p "$work" benchmarks/results
+  local stages="${*:-model robot splits codes fronts channel-tables install tables}"
+  local split="${SEMCOM_SPLIT:-2}"      # chosen from the splits stage's table (docs/results.md)
+  mkdir -p "$work" benchmarks/results train_work/scenes
   date -u +"remeasure started %Y-%m-%d %H:%M UTC"
 
+  if [[ " $stages " == *" model "* ]] && [ ! -f "$work/model/bundle.yaml" ]; then
+    "$bin/semcom-train-scenes" --arch scene --work train_work/scenes/run --bundle "$work/model"
+  fi
+  if [[ " $stages " == *" robot "* ]] && [ ! -f "$work/robot/bundle.yaml" ]; then
+    "$bin/semcom-train-scenes" --arch robot --work train_work/scenes/run_robot --bundle "$work/robot"
+  fi
+
+  if [[ " $stages " == *" splits "* ]]; then
+    local pairs=""
+    for s in 1 2 3; do
+      if [ ! -f "$work/split$s/jscc_m4.safetensors" ]; then
+        rm -rf "$work/split$s"
+        "$bin/semcom-bundle" copy "$work/model" "$work/split$s"
+        "$bin/semcom-train-jscc" --bundle "$work/split$s" --images scenes-train --rates 4 --split "$s" --steps 600
+      fi
+      pairs="$pairs${pairs:+,}$s:$work/split$s"
+    done
+    "$bin/python" benchmarks/equal_compute.py --split-bundles "$pairs" --robot-bundle "$work/robot" \
+      | tee "$work/equal_compute.md"
+  fi
+
   if [[ " $stages " == *" codes "* ]]; then
-    # a fresh copy of the built-in bundle (model unchanged) receives codes trained on a channel mixture
-    # (benchmarks/jscc_mixture.py measured the mixture against AWGN-only codes)
+    # a fresh copy of the scene model receives codes trained on a channel mixture at the chosen split
     rm -rf "$work/default"
-    "$bin/semcom-bundle" copy default "$work/default"
-    bash scripts/train.sh --codes-only "$work/default"
+    "$bin/semcom-bundle" copy "$work/model" "$work/default"
+    "$bin/semcom-train-jscc" --bundle "$work/default" --images scenes-train --rates 2,4,8 --split "$split" \
+      --steps 1500
   fi
 
   if [[ " $stages " == *" fronts "* ]]; then
-    [ -d "$work/default" ] || "$bin/semcom-bundle" copy default "$work/default"
     for rate in 2 4 8; do
       "$bin/semcom-optimize" --bundle "$work/default" --rate "$rate" --trials 100 --n-images 1000 \
         --objectives accuracy,latency,channel_uses --storage "sqlite:///$work/front_study_m$rate.db" \
@@ -45,18 +70,20 @@ main() {
   fi
 
   if [[ " $stages " == *" install "* ]]; then
-    # the codes, the fronts (per rate and joint) and the manifest with their card become the built-in bundle's
+    # the whole bundle (model, codes, fronts per rate and joint, tables, card) becomes the built-in default
     "$bin/semcom-bundle" show "$work/default"
-    cp "$work/default"/front_m*.yaml "$work/default/front_joint.yaml" "$work/default"/jscc_m*.safetensors \
-      semcom_ros/bundles/default/
-    "$bin/python" - "$work/default/bundle.yaml" semcom_ros/bundles/default/bundle.yaml <<'PY'
+    rm -rf semcom_ros/bundles/default.new
+    cp -r "$work/default" semcom_ros/bundles/default.new
+    rm -f semcom_ros/bundles/default.new/*.db
+    "$bin/python" - "$work/default/bundle.yaml" semcom_ros/bundles/default.new/bundle.yaml <<'PY'
 import sys, yaml
 data = yaml.safe_load(open(sys.argv[1]))
 data["name"] = "default"
 data["card"] = [e for e in data["card"] if e["step"] != "copy"]
-text = "# The built-in bundle: the embedded Fashion-MNIST ViT, its JSCC codes and Pareto fronts.\n"
+text = "# The built-in bundle: the robot-view scene ViT, its JSCC codes and Pareto fronts.\n"
 open(sys.argv[2], "w").write(text + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))
 PY
+    rm -rf semcom_ros/bundles/default && mv semcom_ros/bundles/default.new semcom_ros/bundles/default
     "$bin/semcom-bundle" show default
   fi
 
@@ -71,7 +98,8 @@ PY
       --out benchmarks/results/fleet_correlated_rayleigh.json | tee "$work/fleet_budget_correlated_rayleigh.md"
     "$bin/python" benchmarks/moving_links.py | tee "$work/moving_links.md"
     "$bin/python" benchmarks/adaptive_rate.py --sweep | tee "$work/adaptive_sweep.md"
-    "$bin/python" benchmarks/digital_baseline.py | tee "$work/digital_baseline.md"
+    "$bin/python" benchmarks/digital_baseline.py --robot-bundle "$work/robot" | tee "$work/digital_baseline.md"
+    "$bin/python" benchmarks/video_baseline.py | tee "$work/video_baseline.md"
     rm -rf "$work/demo"
     bash scripts/demo.sh --duration 60 --quiet --out "$work/demo" | tee "$work/demo.json"
     cp "$work/demo/demo.png" benchmarks/results/demo.png

@@ -220,3 +220,12 @@ def test_image_source_streams_the_shelf_across_processes_at_640x480():
         expected, label = stream.frame(t)
         assert np.array_equal(image_to_array(msg), expected)
         assert int(gt["class_id"]) == label
+
+
+def test_rendering_on_several_cores_gives_the_same_scenes():
+    from semcom_ros.core.data.scene_sets import render, render_parallel
+
+    images, labels = render_parallel("eval", 7, (24, 32), chunk=3)
+    expected, expected_labels = render(scene_generator("eval"), range(7), (24, 32))
+    np.testing.assert_array_equal(images, expected)
+    np.testing.assert_array_equal(labels, expected_labels)

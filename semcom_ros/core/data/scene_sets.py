@@ -93,7 +93,7 @@ def cached_render(split: str, n: int, input_hw: tuple[int, int]) -> tuple[np.nda
     if path is not None and path.exists():
         with np.load(path, allow_pickle=False) as npz:
             return npz["images"], npz["labels"]
-    images, labels = render(scene_generator(split), range(n), input_hw)
+    images, labels = render_parallel(split, n, input_hw)
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,6 +103,24 @@ def cached_render(split: str, n: int, input_hw: tuple[int, int]) -> tuple[np.nda
         except OSError:
             pass                 # a read-only home only costs the rendering next time
     return images, labels
+
+
+def _render_range(job: tuple[str, int, int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    split, start, stop, input_hw = job
+    return render(scene_generator(split), range(start, stop), input_hw)
+
+
+def render_parallel(split: str, n: int, input_hw: tuple[int, int], chunk: int = 1000):
+    """``render`` of scenes 0..n-1 on every CPU core (~17 ms a scene on one core), same result."""
+    workers = min(os.cpu_count() or 1, -(-n // chunk))
+    if workers < 2:
+        return render(scene_generator(split), range(n), input_hw)
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = [(split, s, min(s + chunk, n), input_hw) for s in range(0, n, chunk)]
+    with ProcessPoolExecutor(workers) as pool:
+        parts = list(pool.map(_render_range, jobs))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def render(generator: SceneGenerator, indices, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
