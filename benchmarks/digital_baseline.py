@@ -243,7 +243,8 @@ def main() -> None:
             needed.append(reach)
         report_channels[channel] = {"by_snr_and_budget": rows, f"channel_uses_for_{args.target}": needed}
 
-    from wire_and_compute import edge_compute, image_message_bytes, quantization_cost, semantic_message_bytes
+    from wire_and_compute import (edge_compute, image_message_bytes, quantization_cost, semantic_message_bytes,
+                                  video_message_bytes)
 
     report = {
         "date": datetime.date.today().isoformat(),
@@ -260,7 +261,7 @@ def main() -> None:
         "label_bits": label_bits(classes),
         "channels": report_channels,
         "bytes_on_wire": {**semantic_message_bytes(link, front, x[:50]),
-                          **image_message_bytes(images[:50], args.frame_size)},
+                          **image_message_bytes(images[:50], args.frame_size), **video_message_bytes()},
         "quantized_symbols": quantization_cost(link, front, x, y, snrs, args.seed),
         "edge_compute": edge_compute(link, front, images, args.frame_size),
     }

@@ -60,6 +60,22 @@ def image_message_bytes(images, frame_size: str) -> dict:
     return out
 
 
+def video_message_bytes(frames: int = 100, speed: float = 0.5) -> dict:
+    """Mean CompressedImage bytes per frame of the shelf stream as image_source sends it in H.264/H.265."""
+    from semcom_ros.core.data.scene_sets import shelf_stream
+    from semcom_ros.core.data.video_codec import VideoSettings
+    from semcom_ros.nodes.video_transport import VideoSender
+
+    stream = shelf_stream(speed)
+    pictures = [stream.frame(t)[0] for t in range(frames)]
+    out = {}
+    for settings in (VideoSettings("h264", gop=10, crf=28), VideoSettings("h265", gop=10, crf=28)):
+        sender = VideoSender(settings)
+        sizes = [len(serialize_message(sender.message(p))) for p in pictures]
+        out[f"CompressedImage {settings.label} 640x480 shelf stream {speed} m/s"] = float(np.mean(sizes))
+    return out
+
+
 @torch.no_grad()
 def quantization_cost(link, front, x, y, snrs, seed: int, images: int = 500) -> dict:
     """Accuracy of S1-S3 on AWGN through the message path (camera -> channel node -> server) per symbol format.
