@@ -10,6 +10,8 @@ def test_short_demo_writes_its_report_and_switches_rate_with_the_policy(tmp_path
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     rows = json.loads((tmp_path / "rows.json").read_text())
     assert summary["frames"] == len(rows) >= 30
+    # frames like those the default bundle was trained for: the shelf for a scene model
+    assert summary["source"] == ("scenes" if load_bundle("default").eval_images == "scenes" else "embedded")
     assert (tmp_path / "demo.png").stat().st_size > 10_000 and "JSCC rate" in (tmp_path / "report.md").read_text()
     front = load_bundle("default").front(4)
     assert all(r["channel_uses"] == r["rate"] * r["tokens"] and r["rate"] in front.rates for r in rows)

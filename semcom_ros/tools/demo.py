@@ -1,6 +1,6 @@
 """semcom-demo: the whole system in one process, no launch files, no network.
 
-Embedded Fashion-MNIST frames -> edge ViT with merging -> JSCC -> a channel
+Camera frames (the shelf stream for a scene-trained bundle) -> edge ViT with merging -> JSCC -> a channel
 (AWGN, or a moving robot's: ``--channel correlated_rayleigh --speed 2``) whose
 mean SNR sweeps from --low to --high dB and back -> server -> labels, while
 the policy manager switches Pareto configurations. Prints a live table and
@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--channel", choices=CHANNELS, default="awgn", help="channel model")
     ap.add_argument("--speed", type=float, default=1.0, help="robot speed (m/s), for the fading's Doppler")
     ap.add_argument("--policy", default="snr_table", help="policy manager mode")
+    ap.add_argument("--source", choices=("embedded", "scenes"), default=None,
+                    help="frames: the shelf stream for a scene-trained bundle, else the embedded garments (default)")
     ap.add_argument("--out", type=Path, default=Path("demo_report"))
     ap.add_argument("--quiet", action="store_true", help="no live table")
     args = ap.parse_args(argv)
@@ -140,12 +142,16 @@ def main(argv: list[str] | None = None) -> int:
         print("semcom-demo: error: need duration > 0, rate > 0 and high >= low", file=sys.stderr)
         return 2
 
+    from ..core.bundle.bundle import load_bundle
+
+    default_source = "scenes" if load_bundle("default").eval_images == "scenes" else "embedded"
+    source = args.source = args.source or default_source
     use_packaged_dds_profile()
     rclpy.init()
     executor = SingleThreadedExecutor()
     try:
         nodes = [Monitor(args.quiet), *system.build({
-            "image_source": {"rate_hz": args.rate}, "semcom_camera": {"viz_rate_hz": 0.0},
+            "image_source": {"rate_hz": args.rate, "source": source}, "semcom_camera": {"viz_rate_hz": 0.0},
             "semcom_channel": {"profile": "sine", "low_db": args.low, "high_db": args.high,
                                "period_s": args.duration, "channel": args.channel, "speed_mps": args.speed},
             "semcom_policy": {"mode": args.policy}}).values()]
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         print("semcom-demo: no frames were classified", file=sys.stderr)
         return 1
     summary = write_report(rows, args.out, args)
-    print(json.dumps({"report": str(args.out / "report.md"), **summary}))
+    print(json.dumps({"report": str(args.out / "report.md"), "source": source, **summary}))
     return 0
 
 
