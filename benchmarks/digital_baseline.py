@@ -19,6 +19,8 @@ frames and, per mean SNR, the same fading gain per frame (common random numbers)
   SNR, as links adapt; ``robust`` takes the most robust MCS that fits the
   budget. Per cell the best codec and quality in hindsight is reported
   (generous to the baseline);
+- **video** (with a scene bundle): the shelf stream as H.264/H.265 at equal channel
+  uses per frame, decoded as received (benchmarks/video_baseline.py);
 - **label**: the full model on the robot, its class index through the same codes;
   with ``--robot-bundle``, also **label (robot-size model)**: a model whose whole
   pass costs the robot no more than the split link's edge part
@@ -176,6 +178,8 @@ def main() -> None:
     ap.add_argument("--target", type=float, default=0.85, help="accuracy for the channel-uses-needed table")
     ap.add_argument("--frame-size", default="640x480", help="camera frame size of the image baseline")
     ap.add_argument("--robot-bundle", help="a robot-size model's bundle: adds 'label (robot-size model)'")
+    ap.add_argument("--stream-frames", type=int, default=None, help="shelf-stream frames for the video "
+                    "comparison (benchmarks/video_baseline.py; default 600 for a scene bundle, else 0: skipped)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=RESULTS / "digital_baseline.json")
@@ -265,11 +269,19 @@ def main() -> None:
         "quantized_symbols": quantization_cost(link, front, x, y, snrs, args.seed),
         "edge_compute": edge_compute(link, front, images, args.frame_size),
     }
+    stream_frames = args.stream_frames if args.stream_frames is not None else (
+        600 if bundle.eval_images == "scenes" else 0)
+    if stream_frames:
+        from video_baseline import compare, table
+
+        report["stream"] = compare(bundle, 0.5, stream_frames, channels, snrs, budgets, args.seed)
     report["seconds"] = round(time.time() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     plot(report, args.out.with_suffix(".png"))
     print_tables(report)
+    if "stream" in report:
+        print("\n" + table(report["stream"]))
 
 
 if __name__ == "__main__":
