@@ -41,8 +41,10 @@ def test_a_tiny_run_writes_a_bundle_for_camera_frames_and_resumes_from_its_check
     edge = link.edge(x)
     assert edge.tokens_per_layer[-1] < 108                              # 9 x 12 patches, merged
     assert torch.isfinite(link.server(edge.tokens, edge.sizes)).all()
-    # the same command again finds the finished checkpoint and exports the same weights
+    # the same command again finds the finished checkpoint and exports the same weights, without the pool
+    (tmp_path / "work" / "pool" / "pool_000000.npz").unlink()
     again = train(tmp_path / "work" / "run", tmp_path / "b")
+    assert not (tmp_path / "work" / "pool" / "pool_000000.npz").exists()
     assert "resumed at step 6/6" in again.stdout + again.stderr
     a, b = load_bundle(tmp_path / "a").load_model().model, load_bundle(tmp_path / "b").load_model().model
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))

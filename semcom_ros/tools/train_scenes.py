@@ -112,21 +112,22 @@ def main(argv: list[str] | None = None) -> None:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    xtr, ytr = training_pool(args.work.parent / "pool", args.pool, args.threads)
-    xev, yev = evaluation_scenes(args.work.parent / "pool", args.eval_scenes)
     model = build_model(ARCHITECTURE, ARCHS[args.arch])
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     total = math.ceil(args.samples / args.batch)
     warmup = min(500, total // 10 + 1)
     sched = warmup_cosine(opt, warmup, total)
     gen = torch.Generator().manual_seed(args.seed)
-    step, perm, pos = 0, torch.randperm(len(ytr), generator=gen), 0
+    step, perm, pos = 0, torch.randperm(args.pool, generator=gen), 0
     args.work.mkdir(parents=True, exist_ok=True)
     ckpt = args.work / f"{args.arch}_last.pt"
     state = resume_state(ckpt, model, opt, sched, gen)
     if state is not None:
         step, perm, pos = int(state["step"]), state["perm"], int(state["pos"])
         print(f"resumed at step {step}/{total}", flush=True)
+    # a finished run only exports: no training pool to render
+    xtr, ytr = training_pool(args.work.parent / "pool", args.pool, args.threads) if step < total else (None, None)
+    xev, yev = evaluation_scenes(args.work.parent / "pool", args.eval_scenes)
 
     t0 = time.time()
     bar = tqdm(total=total, initial=step, desc=f"training {args.arch}", mininterval=10)
