@@ -54,6 +54,18 @@ main() {
     "$bin/semcom-bundle" copy "$work/model" "$work/default"
     "$bin/semcom-train-jscc" --bundle "$work/default" --images scenes-train --rates 2,4,8 --split "$split" \
       --steps 1500
+    # the card says why this split: the splits stage's measurement
+    "$bin/python" - "$work/default" "$split" benchmarks/results/equal_compute.json <<'PY'
+import json, sys
+from semcom_ros.core.bundle.bundle import card_entry, load_bundle
+bundle, split, report = load_bundle(sys.argv[1]).writable(), int(sys.argv[2]), json.load(open(sys.argv[3]))
+rows = {name: {"robot_mmacs": round(r["robot_mmacs"], 1), "robot_ms": round(r["robot_ms"], 2),
+               "channel_uses": r["channel_uses"], "accuracy": [round(a, 4) for a in r["accuracy"]]}
+        for name, r in report["rows"].items()}
+bundle.add_card(card_entry("split", chosen=split, measured_by=report["run"]["command"], date_measured=report["run"]["date"],
+                           snrs_db=report["snrs_db"], channel=report["channel"], rows=rows))
+bundle.save()
+PY
   fi
 
   if [[ " $stages " == *" fronts "* ]]; then
