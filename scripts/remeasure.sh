@@ -27,12 +27,17 @@ main() {
   mkdir -p "$work" benchmarks/results train_work/scenes
   date -u +"remeasure started %Y-%m-%d %H:%M UTC"
 
-  if [[ " $stages " == *" model "* ]] && [ ! -f "$work/model/bundle.yaml" ]; then
-    "$bin/semcom-train-scenes" --arch scene --work train_work/scenes/run --bundle "$work/model"
-  fi
-  if [[ " $stages " == *" robot "* ]] && [ ! -f "$work/robot/bundle.yaml" ]; then
-    "$bin/semcom-train-scenes" --arch robot --work train_work/scenes/run_robot --bundle "$work/robot"
-  fi
+  # the trained models in checkpoints/ are reused unless SEMCOM_RETRAIN=1 (hours of training)
+  local arch
+  for arch in model robot; do
+    [[ " $stages " == *" $arch "* ]] && [ ! -f "$work/$arch/bundle.yaml" ] || continue
+    if [ -f "checkpoints/${arch/model/scene}_model/bundle.yaml" ] && [ -z "${SEMCOM_RETRAIN:-}" ]; then
+      cp -r "checkpoints/${arch/model/scene}_model" "$work/$arch"
+    else
+      "$bin/semcom-train-scenes" --arch "${arch/model/scene}" --work "train_work/scenes/run_$arch" \
+        --bundle "$work/$arch"
+    fi
+  done
 
   if [[ " $stages " == *" splits "* ]]; then
     local pairs=""
