@@ -111,6 +111,13 @@ def image_variants(link, images, frame_size) -> dict:
     return out
 
 
+def faded_snrs(channel: str, snrs: list[float], frames: int, rng: torch.Generator) -> tuple[list, list[np.ndarray]]:
+    """Per mean SNR one fading gain per frame (common to every scheme) and each frame's effective SNR (dB)."""
+    gains = [fading_gains(channel, frames, rng) for _ in snrs]
+    eff = [s + 10 * np.log10(np.maximum(np.abs(g.numpy()) ** 2, 1e-12)) for s, g in zip(snrs, gains)]
+    return gains, eff
+
+
 class Plan:
     """One scheme's frames through one code at one mean SNR: which arrive in n channel uses, for any n."""
 
@@ -121,9 +128,12 @@ class Plan:
         self.snr_needed = np.array([[t for _, t in w] for w in ways])
         self.snr_eff, self.pred, self.y = snr_eff, pred, y
 
+    def arrived(self, n: float) -> np.ndarray:
+        """Which frames arrive when each gets ``n`` channel uses."""
+        return ((self.uses <= n) & (self.snr_eff[:, None] >= self.snr_needed)).any(axis=1)
+
     def accuracy(self, n: float, hold_last: bool = False) -> float:
-        ok = ((self.uses <= n) & (self.snr_eff[:, None] >= self.snr_needed)).any(axis=1)
-        return float(np.mean(scored(self.pred, self.y, ok, hold_last)))
+        return float(np.mean(scored(self.pred, self.y, self.arrived(n), hold_last)))
 
 
 def best(plans: list[Plan], n: float) -> tuple[float, float, int]:
@@ -218,8 +228,7 @@ def main() -> None:
     rng = torch.Generator().manual_seed(args.seed + 1)
     report_channels = {}
     for channel in channels:
-        gains = [fading_gains(channel, len(y), rng) for _ in snrs]
-        eff = [s + 10 * np.log10(np.maximum(np.abs(g.numpy()) ** 2, 1e-12)) for s, g in zip(snrs, gains)]
+        gains, eff = faded_snrs(channel, snrs, len(y), rng)
         sem = semantic_outcomes(link, front, x, torch.as_tensor(y), gains, snrs, channel, args.seed)
         rows, needed = [], []
         for k, snr in enumerate(tqdm(snrs, desc=f"schemes on {channel}", leave=False)):

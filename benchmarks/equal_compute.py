@@ -38,11 +38,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from digital_baseline import PILOTS, Plan, parse_list
+from digital_baseline import PILOTS, Plan, faded_snrs, parse_list
 from semcom_ros.core.bundle.bundle import load_bundle
 from semcom_ros.core.data import frame_codecs
 from semcom_ros.core.data.scene_sets import scene_generator, scene_images
-from semcom_ros.core.link.channels import Channel, fading_gains
+from semcom_ros.core.link.channels import Channel
 from semcom_ros.core.link.digital_link import label_bits
 from semcom_ros.core.model.macs import VitShape, edge_macs, macs, scheduled_token_counts
 from semcom_ros.core.model.merging_vit import MergeSchedule
@@ -131,9 +131,7 @@ def main() -> None:
     generator = scene_generator("eval")
     frames = [generator.scene(i).image for i in range(first, first + min(args.jpeg_frames, len(y)))]
 
-    rng = torch.Generator().manual_seed(args.seed + 1)
-    gains = [fading_gains(args.channel, len(y), rng) for _ in snrs]
-    eff = [s + 10 * np.log10(np.maximum(np.abs(g.numpy()) ** 2, 1e-12)) for s, g in zip(snrs, gains)]
+    gains, eff = faded_snrs(args.channel, snrs, len(y), torch.Generator().manual_seed(args.seed + 1))
     rows = {}
     for s, link in tqdm(links.items(), desc="split links", leave=False):
         shape = VitShape.of(link.model)

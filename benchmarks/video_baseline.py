@@ -41,13 +41,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from digital_baseline import PILOTS, parse_list
+from digital_baseline import PILOTS, Plan, faded_snrs, parse_list
 from semcom_ros.core.bundle.bundle import BundleError, load_bundle
 from semcom_ros.core.data import frame_codecs
 from semcom_ros.core.data.scene_sets import model_view, shelf_stream
 from semcom_ros.core.data.video_codec import VideoSettings, decode_stream, encode_stream
-from semcom_ros.core.link.channels import Channel, fading_gains
-from semcom_ros.core.link.digital_link import label_bits, ways_to_arrive
+from semcom_ros.core.link.channels import Channel
+from semcom_ros.core.link.digital_link import label_bits
 from semcom_ros.core.model.merging_vit import MergeSchedule
 
 RESULTS = Path(__file__).parent / "results"
@@ -95,16 +95,6 @@ def semantic(link, confs, x, y, gains, snrs, channel: str, seed: int) -> list[di
     return out
 
 
-def arrivals(bits: np.ndarray, eff: np.ndarray, n: float) -> np.ndarray:
-    """Which frames arrive within ``n`` channel uses (MCS picked from the previous frame's SNR)."""
-    known = np.concatenate([eff[:1], eff[:-1]])
-    ok = []
-    for b, k, s in zip(bits, known, eff):
-        uses, needed = ways_to_arrive(int(b), float(k), float(s), CODE)[0]
-        ok.append(uses <= n and s >= needed)
-    return np.array(ok)
-
-
 class Received:
     """A video setting's stream as the server's decoder outputs it for a given set of arrived packets."""
 
@@ -136,13 +126,17 @@ def score(pred: np.ndarray, y: np.ndarray, shown: np.ndarray, scored: np.ndarray
     return float(right[scored].mean()), float(right_hold[scored].mean())
 
 
-def cell(v: dict, y: np.ndarray, eff: np.ndarray, n: float, scored: np.ndarray) -> tuple[float, float]:
-    """A scheme's accuracy (and holding the last label) when each frame gets ``n`` channel uses."""
-    arrived = arrivals(v["bits"], eff, n)
+def score_setting(v: dict, arrived: np.ndarray, y: np.ndarray, scored: np.ndarray) -> tuple[float, float]:
+    """A setting's accuracy (and holding the last label) given which frames arrived."""
     if "received" in v:                      # a video stream: what the decoder outputs from what arrived
         pred = v["received"].predictions(arrived)
         return score(pred, y, pred >= 0, scored)
     return score(v["pred"], y, arrived, scored)
+
+
+def cell(v: dict, y: np.ndarray, eff: np.ndarray, n: float, scored: np.ndarray) -> tuple[float, float]:
+    """A setting's accuracy (and holding the last label) when each frame gets ``n`` channel uses."""
+    return score_setting(v, Plan(v["bits"], v.get("pred"), y, eff, CODE).arrived(n), y, scored)
 
 
 def stream_schemes(link, frames, views, y) -> dict[str, list[dict]]:
@@ -164,9 +158,15 @@ def stream_schemes(link, frames, views, y) -> dict[str, list[dict]]:
 
 def on_channel(link, confs, schemes, x, y, scored, channel: str, snrs, budgets, seed: int) -> dict:
     """Accuracy of every scheme per (mean SNR, channel uses per frame), and the H.264 crossover per SNR."""
-    rng = torch.Generator().manual_seed(seed + 1)
-    gains = [fading_gains(channel, len(y), rng) for _ in snrs]
-    eff = [s + 10 * np.log10(np.maximum(np.abs(g.numpy()) ** 2, 1e-12)) for s, g in zip(snrs, gains)]
+    gains, eff = faded_snrs(channel, snrs, len(y), torch.Generator().manual_seed(seed + 1))
+    plans = {}                     # (setting, SNR index): which frames arrive, for any channel uses
+
+    def cell_at(v: dict, k: int, n: float) -> tuple[float, float]:
+        key = (v["name"], k)
+        if key not in plans:
+            plans[key] = Plan(v["bits"], v.get("pred"), y, eff[k], CODE)
+        return score_setting(v, plans[key].arrived(n), y, scored)
+
     sem = semantic(link, confs, x, y, gains, snrs, channel, seed)
 
     def semantic_at(k: int, n: float) -> tuple[float, str | None]:
@@ -180,7 +180,7 @@ def on_channel(link, confs, schemes, x, y, scored, channel: str, snrs, budgets, 
             row = {"snr_db": snr, "channel_uses": n}
             row["semantic"], row["semantic_best"] = semantic_at(k, n)
             for kind, variants in schemes.items():
-                cells = [(*cell(v, y, eff[k], n, scored), v["name"]) for v in variants]
+                cells = [(*cell_at(v, k, n), v["name"]) for v in variants]
                 acc, hold, name = max(cells)
                 row[kind], row[f"{kind}_hold"], row[f"{kind}_best"] = acc, max(c[1] for c in cells), name
             rows.append(row)
@@ -188,7 +188,7 @@ def on_channel(link, confs, schemes, x, y, scored, channel: str, snrs, budgets, 
     gop10 = [v for v in schemes["h264"] if v["gop"] == 10]
     for k, snr in enumerate(snrs):
         found = next((int(n) for n in CROSSOVER_GRID
-                      if 0 < max(cell(v, y, eff[k], n, scored)[0] for v in gop10) >= semantic_at(k, n)[0]), None)
+                      if 0 < max(cell_at(v, k, n)[0] for v in gop10) >= semantic_at(k, n)[0]), None)
         crossover.append({"snr_db": snr, "h264_gop10_overtakes_at_channel_uses": found})
     return {"rows": rows, "crossover": crossover}
 
