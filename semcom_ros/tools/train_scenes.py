@@ -27,7 +27,7 @@ from tqdm import tqdm
 from ..core.bundle.bundle import BundleError, card_entry
 from ..core.bundle.create import new_bundle
 from ..core.data.datasets import FASHION_MNIST_CLASSES
-from ..core.data.scene_sets import render, scene_generator
+from ..core.data.scene_sets import render, render_range, scene_generator
 from ..core.model.models import build_model
 from .training_state import resume_state, save_state, warmup_cosine
 
@@ -46,19 +46,15 @@ CHUNK = 5000
 EVAL_SCENES = 3000
 
 
-def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    start, stop = args
-    return render(scene_generator("train"), range(start, stop), INPUT_HW)
-
-
 def training_pool(work: Path, size: int, workers: int) -> tuple[np.ndarray, np.ndarray]:
     """The pool of training scenes, rendered once in chunks kept in ``work`` (resumes too)."""
     work.mkdir(parents=True, exist_ok=True)
     chunks = [(s, min(s + CHUNK, size)) for s in range(0, size, CHUNK)]
     todo = [c for c in chunks if not (work / f"pool_{c[0]:06d}.npz").exists()]
     if todo:
+        jobs = [("train", start, stop, INPUT_HW) for start, stop in todo]
         with ProcessPoolExecutor(workers) as pool:
-            for c, (x, y) in tqdm(zip(todo, pool.map(_render_chunk, todo)), total=len(todo),
+            for c, (x, y) in tqdm(zip(todo, pool.map(render_range, jobs)), total=len(todo),
                                   desc="rendering training scenes", unit="chunk"):
                 np.savez(work / f"pool_{c[0]:06d}.npz", images=x, labels=y)
     xs, ys = [], []

@@ -105,7 +105,8 @@ def cached_render(split: str, n: int, input_hw: tuple[int, int]) -> tuple[np.nda
     return images, labels
 
 
-def _render_range(job: tuple[str, int, int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+def render_range(job: tuple[str, int, int, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Scenes start..stop-1 of a split at the model's view, for a worker process: (split, start, stop, hw)."""
     split, start, stop, input_hw = job
     return render(scene_generator(split), range(start, stop), input_hw)
 
@@ -119,7 +120,7 @@ def render_parallel(split: str, n: int, input_hw: tuple[int, int], chunk: int = 
 
     jobs = [(split, s, min(s + chunk, n), input_hw) for s in range(0, n, chunk)]
     with ProcessPoolExecutor(workers) as pool:
-        parts = list(pool.map(_render_range, jobs))
+        parts = list(pool.map(render_range, jobs))
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
