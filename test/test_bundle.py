@@ -4,7 +4,7 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from semcom_ros.core.bundle.bundle import BundleError, load_bundle
+from semcom_ros.core.bundle.bundle import BundleError, load_bundle, packaged_names
 from semcom_ros.core.bundle.create import copy_bundle
 from semcom_ros.core.link.jscc import JSCC
 from semcom_ros.tools.bundle import main as bundle_main
@@ -12,7 +12,7 @@ from semcom_ros.tools.bundle import main as bundle_main
 
 @pytest.fixture
 def copy(tmp_path):
-    return copy_bundle("default", tmp_path / "mine")
+    return copy_bundle("garments", tmp_path / "mine")
 
 
 def edit_manifest(bundle, change):
@@ -22,14 +22,25 @@ def edit_manifest(bundle, change):
     path.write_text(yaml.safe_dump(data))
 
 
-def test_builtin_bundle_is_complete_and_read_only(capsys):
-    default = load_bundle("default")
-    assert default.check() == [] and default.missing() == []
-    assert default.rates == [2, 4, 8] and default.front_rates == [2, 4, 8] and default.has_joint_front
-    with pytest.raises(BundleError, match="read-only"):
-        default.writable()
-    assert bundle_main(["show", "default"]) == 0
+@pytest.mark.parametrize("name", ["default", "garments"])
+def test_builtin_bundles_are_complete_and_read_only(name, capsys):
+    builtin = load_bundle(name)
+    assert builtin.name == name and builtin.is_builtin and name in packaged_names()
+    assert builtin.check() == [] and builtin.missing() == []
+    assert builtin.rates == [2, 4, 8] and builtin.front_rates == [2, 4, 8] and builtin.has_joint_front
+    with pytest.raises(BundleError, match=f"'{name}' is read-only"):
+        builtin.writable()
+    assert bundle_main(["show", name]) == 0
     assert "complete   yes" in capsys.readouterr().out
+
+
+def test_a_folder_is_not_mistaken_for_a_builtin_name(tmp_path, monkeypatch):
+    copy_bundle("garments", tmp_path / "default")
+    monkeypatch.chdir(tmp_path)
+    assert load_bundle("default").is_builtin                  # the name means the built-in one everywhere
+    assert not load_bundle("./default").is_builtin            # a path means the folder
+    with pytest.raises(BundleError, match="not a bundle"):
+        load_bundle("no_such_bundle")
 
 
 def test_copy_is_writable_and_carries_the_card(copy):

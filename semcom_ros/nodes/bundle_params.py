@@ -6,8 +6,8 @@ from .base import SemcomNode
 
 def declare_bundle_params(node: SemcomNode, rate: bool = True) -> None:
     """The ``bundle`` (and, unless ``rate`` is false, ``rate``) parameters every pipeline node shares."""
-    node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or 'default' (built in)",
-               read_only=True)
+    node.param("bundle", "default", "model bundle: a folder made by semcom-bundle, or a built-in one: "
+               "'default' (robot-view scenes) or 'garments' (the small Fashion-MNIST model)", read_only=True)
     if not rate:
         return
     node.param("rate", 4, "starting JSCC rate (complex symbols per token; one of the bundle's rates): what a "

@@ -10,6 +10,7 @@ when the node cannot start).
 """
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import os
 import signal
@@ -23,6 +24,7 @@ def interrupted(signum, frame):
 
 
 def run(node_module: str) -> None:
+    faulthandler.enable()       # a crash in native code (DDS, torch) leaves the Python stack on stderr
     signal.signal(signal.SIGINT, interrupted)
     main = importlib.import_module(f"{__package__}.{node_module}").main
     signal.signal(signal.SIGINT, signal.default_int_handler)

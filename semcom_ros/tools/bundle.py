@@ -155,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     names.add_argument("--images", help="ImageFolder whose sub-folder names are the classes (sorted)")
     names.add_argument("--class-names", help="text file, one class name per line, in head order")
     s = sub.add_parser("show", help="what a bundle holds and whether it is complete")
-    s.add_argument("bundle", help="bundle folder or 'default'")
+    s.add_argument("bundle", help="bundle folder, or a built-in one's name (default, garments)")
     s.add_argument("--json", action="store_true")
     cp = sub.add_parser("copy", help="a writable copy of a bundle")
-    cp.add_argument("source", help="bundle folder or 'default'")
+    cp.add_argument("source", help="bundle folder, or a built-in one's name (default, garments)")
     cp.add_argument("out", type=Path)
     args = ap.parse_args(argv)
     try:

@@ -40,7 +40,7 @@ def float_list(text: str) -> list[float]:
 
 def add_bundle_args(ap: argparse.ArgumentParser, rate: bool = True) -> None:
     ap.add_argument("--bundle", default="default",
-                    help="model bundle folder (semcom-bundle create), or 'default' for the built-in one")
+                    help="model bundle folder (semcom-bundle create), or a built-in one: default, garments")
     if rate:
         ap.add_argument("--rate", type=int, default=4, help="JSCC complex symbols per token (one of the bundle's)")
     add_runtime_args(ap)

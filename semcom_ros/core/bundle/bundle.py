@@ -7,8 +7,9 @@
       front_m4.yaml          Pareto front made for that rate
       front_joint.yaml       every rate's configurations in one set (written when there are two or more)
 
-Nodes and tools take one bundle (a folder path, or ``default`` for the one
-shipped inside the package) so model, codes and front cannot disagree.
+Nodes and tools take one bundle (a folder path, or the name of one shipped
+inside the package: ``default``, the robot-view scene model, and ``garments``,
+the small Fashion-MNIST model) so model, codes and front cannot disagree.
 Every tool that adds a part records how it was made in the card.
 """
 from __future__ import annotations
@@ -30,8 +31,14 @@ BUILTIN = "default"
 MODEL_FILE = "model.safetensors"
 
 
-def builtin_path() -> Path:
-    return Path(str(resources.files("semcom_ros") / "bundles" / BUILTIN))
+def builtin_path(name: str = BUILTIN) -> Path:
+    return Path(str(resources.files("semcom_ros") / "bundles" / name))
+
+
+def packaged_names() -> list[str]:
+    """The bundles shipped inside the package, by the names nodes and tools accept."""
+    root = builtin_path().parent
+    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file())
 
 
 def jscc_filename(rate: int) -> str:
@@ -69,7 +76,7 @@ class Bundle:
 
     @property
     def is_builtin(self) -> bool:
-        return self.path.resolve() == builtin_path().resolve()
+        return self.path.resolve().parent == builtin_path().parent.resolve()
 
     @property
     def architecture(self) -> str:
@@ -242,8 +249,8 @@ class Bundle:
     # --- writing parts (tools) -----------------------------------------------------------------
     def writable(self) -> "Bundle":
         if self.is_builtin:
-            raise BundleError("the built-in bundle 'default' is read-only: copy it first "
-                              "(semcom-bundle copy default my_bundle) and write into the copy")
+            raise BundleError(f"the built-in bundle '{self.path.name}' is read-only: copy it first "
+                              f"(semcom-bundle copy {self.path.name} my_bundle) and write into the copy")
         return self
 
     def add_card(self, entry: dict) -> None:
@@ -290,8 +297,13 @@ class Bundle:
 
 
 def load_bundle(spec: str | Path) -> Bundle:
-    """A bundle by folder path, or ``default`` for the built-in one; files named in it must exist."""
-    path = builtin_path() if str(spec) == BUILTIN else Path(spec).expanduser()
+    """A bundle by folder path, or by a built-in one's name; files named in it must exist.
+
+    A name wins over a folder of the same name in the working directory (write ``./default``
+    for that folder), so ``bundle: default`` means the same in every launch.
+    """
+    name = str(spec)
+    path = builtin_path(name) if name in packaged_names() else Path(spec).expanduser()
     manifest_path = path / MANIFEST
     if not manifest_path.is_file():
         hint = " (create one with semcom-bundle create)" if not path.exists() else ""
