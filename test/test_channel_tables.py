@@ -57,7 +57,7 @@ def test_broken_or_incomplete_tables_are_named():
 
 def test_the_tool_adds_tables_to_every_front_of_a_bundle(tmp_path):
     out = tmp_path / "b"
-    subprocess.run([sys.executable, "-m", "semcom_ros.tools.bundle", "copy", "default", str(out)], check=True,
+    subprocess.run([sys.executable, "-m", "semcom_ros.tools.bundle", "copy", "garments", str(out)], check=True,
                    capture_output=True)
     run = subprocess.run([sys.executable, "-m", "semcom_ros.tools.channel_tables", "--bundle", str(out),
                           "--channels", "gilbert_elliott", "--burst-loss", "0.5", "--n-images", "20"],

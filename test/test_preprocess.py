@@ -9,7 +9,7 @@ from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.data.preprocess import make_preprocess
 from semcom_ros.core.model.models import data_config
 
-fmnist_preprocess = make_preprocess(load_bundle("default").preprocess_config)
+fmnist_preprocess = make_preprocess(load_bundle("garments").preprocess_config)
 
 
 def test_default_model_sees_the_centre_square_of_a_4_3_frame():
