@@ -121,8 +121,11 @@ def faded_snrs(channel: str, snrs: list[float], frames: int, rng: torch.Generato
 class Plan:
     """One scheme's frames through one code at one mean SNR: which arrive in n channel uses, for any n."""
 
-    def __init__(self, bits: np.ndarray, pred: np.ndarray, y: np.ndarray, snr_eff: np.ndarray, code: str):
-        known = np.concatenate([snr_eff[:1], snr_eff[:-1]])    # the transmitter adapts to the previous frame
+    def __init__(self, bits: np.ndarray, pred: np.ndarray, y: np.ndarray, snr_eff: np.ndarray, code: str,
+                 adapt: bool = True):
+        # the transmitter adapts to the previous frame's SNR; adapt=False sends every frame at the most
+        # robust MCS, what a team does with a payload of a few bits
+        known = np.concatenate([snr_eff[:1], snr_eff[:-1]]) if adapt else np.full(len(snr_eff), -np.inf)
         ways = [ways_to_arrive(int(b), float(k), float(s), code) for b, k, s in zip(bits, known, snr_eff)]
         self.uses = np.array([[u for u, _ in w] for w in ways])
         self.snr_needed = np.array([[t for _, t in w] for w in ways])

@@ -14,6 +14,8 @@ per mean SNR, the same fading gain per frame:
   the robot no more than a split's edge part, on the robot; its class index
   (4 bits) through adaptive modulation and coding (LTE/NR CQI table, 1500-byte
   packets, the MCS picked from the previous frame's SNR);
+- **robot-size model + label at the most robust MCS**: the same label, every frame at
+  the CQI table's most robust entry (no adaptation: what a team does with 4 bits);
 - **whole model + label**: the scene model whole on the robot, its label likewise;
 - **image to the server**: the camera frame as JPEG (640x480, or already shrunk to
   the model's input), same code, the whole model on the server; the quality is
@@ -50,6 +52,7 @@ from semcom_ros.core.model.merging_vit import MergeSchedule
 RESULTS = Path(__file__).parent / "results"
 CODE = "practical"
 JPEG_QUALITIES = (10, 30, 50, 80, 95)
+ROBUST_LABEL = "robot-size model + label at the most robust MCS"
 
 
 def timed_rounds(fns: list, rounds: int, frames: int) -> list[float]:
@@ -88,9 +91,10 @@ def split_outcomes(link, x, y, gains, snrs, channel: str, seed: int) -> tuple[np
     return correct, uses
 
 
-def digital_row(bits: np.ndarray, pred: np.ndarray, y: np.ndarray, eff: list[np.ndarray], n: float) -> dict:
+def digital_row(bits: np.ndarray, pred: np.ndarray, y: np.ndarray, eff: list[np.ndarray], n: float,
+                adapt: bool = True) -> dict:
     """Accuracy at each SNR within ``n`` channel uses and the mean uses the chosen MCS needs."""
-    plans = [Plan(bits, pred, y, e, CODE) for e in eff]
+    plans = [Plan(bits, pred, y, e, CODE, adapt) for e in eff]
     return {"accuracy": [p.accuracy(n) for p in plans],
             "channel_uses": [float(np.mean(p.uses[:, 0])) for p in plans]}
 
@@ -142,9 +146,13 @@ def main() -> None:
             "channel_uses": [uses] * len(snrs), "accuracy": correct.mean(axis=1).tolist()}
     n_max = max(r["channel_uses"][0] for r in rows.values())
     bits = np.full(len(y), label_bits(len(whole.loaded.class_names)))
+    robot_pred = predictions(robot.model, x)
     for name, model in (("robot-size model + label", robot.model), ("whole model on the robot + label", whole.model)):
         rows[name] = {"robot_mmacs": macs(VitShape.of(model)) / 1e6,
-                      **digital_row(bits, predictions(model, x), y, eff, np.inf)}
+                      **digital_row(bits, robot_pred if model is robot.model else predictions(model, x), y, eff,
+                                    np.inf)}
+    rows[ROBUST_LABEL] = {"robot_mmacs": rows["robot-size model + label"]["robot_mmacs"],
+                          **digital_row(bits, robot_pred, y, eff, np.inf, adapt=False)}
     best = None
     for size in ("model input", "640x480"):
         for q in JPEG_QUALITIES:
@@ -164,6 +172,7 @@ def main() -> None:
     one, picture = x[:1], views[0] if best.pop("size") == "model input" else frames[0]
     timers = {f"split link S{s} + server": (lambda link=link: link.edge(one)) for s, link in links.items()}
     timers.update({"robot-size model + label": lambda: robot.model(one),
+                   ROBUST_LABEL: lambda: robot.model(one),
                    "whole model on the robot + label": lambda: whole.model(one),
                    image_name: lambda: frame_codecs.encode(picture, "jpeg", 80)})
     with torch.no_grad():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from semcom_ros.core.link.digital_link import choose_mcs, mcs_uses
+from semcom_ros.core.link.digital_link import CQI_TABLE, choose_mcs, mcs_uses
 from semcom_ros.core.model.macs import VitShape, edge_macs, macs, scheduled_token_counts
 from semcom_ros.core.model.models import build_model
 from semcom_ros.tools.train_scenes import ARCHITECTURE, ARCHS
@@ -58,6 +58,11 @@ def test_equal_compute_scores_every_scheme_on_the_same_scenes(tmp_path):
     label = rows["robot-size model + label"]
     # a 4-bit label: the uses the MCS picked at each SNR needs (AWGN: the SNR is known)
     assert label["channel_uses"] == [mcs_uses(4, choose_mcs(s)) for s in (-5, 20)]
+    # the same label at the most robust MCS: that entry's uses at every SNR, and on AWGN above its
+    # threshold (-6.7 dB) every frame arrives, so its accuracy is the robot-size model's
+    robust = rows["robot-size model + label at the most robust MCS"]
+    assert robust["channel_uses"] == [mcs_uses(4, min(CQI_TABLE, key=lambda m: m.threshold_db))] * 2
+    assert robust["accuracy"] == [label["accuracy"][1]] * 2 and robust["robot_mmacs"] == label["robot_mmacs"]
     image = next(v for k, v in rows.items() if k.startswith("image to the server"))
     assert image["robot_mmacs"] == 0.0 and image["channel_uses"][0] > image["channel_uses"][1]
     for row in rows.values():
