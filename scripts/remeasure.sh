@@ -95,7 +95,7 @@ PY
     "$bin/semcom-bundle" show "$work/default"
     rm -rf semcom_ros/bundles/default.new
     cp -r "$work/default" semcom_ros/bundles/default.new
-    rm -f semcom_ros/bundles/default.new/*.db
+    rm -f semcom_ros/bundles/default.new/*.db semcom_ros/bundles/default.new/.lock
     "$bin/python" - "$work/default/bundle.yaml" semcom_ros/bundles/default.new/bundle.yaml <<'PY'
 import sys, yaml
 data = yaml.safe_load(open(sys.argv[1]))

@@ -4,7 +4,7 @@ import torch
 import yaml
 from safetensors.torch import save_file
 
-from semcom_ros.core.bundle.bundle import BundleError, load_bundle, packaged_names
+from semcom_ros.core.bundle.bundle import BundleError, load_bundle, packaged_names, updating
 from semcom_ros.core.bundle.create import copy_bundle
 from semcom_ros.core.link.jscc import JSCC
 from semcom_ros.tools.bundle import main as bundle_main
@@ -185,3 +185,18 @@ def test_tool_arguments_that_cannot_work_are_refused_with_the_reason(copy, tmp_p
     assert "read-only" in capsys.readouterr().err
     assert train_jscc_main(["--bundle", str(copy.path), "--images", "embedded", "--channels", "awgn,two_ray"]) == 2
     assert "--channels" in capsys.readouterr().err
+
+
+def test_fronts_saved_by_side_by_side_searches_all_stay(copy):
+    """Two searches loaded the bundle before either finished: the second to save keeps the first's front."""
+    front = yaml.safe_load((copy.path / "front_m4.yaml").read_text())
+    bundle = one_rate(copy)
+    searches = {2: load_bundle(bundle.path), 8: load_bundle(bundle.path)}   # both started from fronts {4}
+    for rate, started in searches.items():
+        with updating(started.path) as current:
+            current.save_front(rate, {**front, "rate": rate})
+            current.save()
+    assert load_bundle(bundle.path).front_rates == [2, 4, 8] and load_bundle(bundle.path).has_joint_front
+    with pytest.raises(BundleError, match="read-only"):
+        with updating(load_bundle("garments").path):
+            pass

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..core.bundle.bundle import BundleError, card_entry
+from ..core.bundle.bundle import BundleError, card_entry, updating
 from ..core.link.channels import Channel
 from ..core.fronts.evaluation import evaluate, frame_times
 from ..core.fronts.front_file import save_front
@@ -265,12 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     records = heldout_records(st, entries, search)
     data = front_data(st, bundle.name, done, records, baselines)
     if args.out is None:
-        out = bundle.save_front(args.rate, data)
-        bundle.add_card(card_entry("front", rate=args.rate, data=args.images or "embedded",
-                                   front_size=len(data["configurations"]), operating_points=data["operating_points"],
-                                   hypervolume_heldout={k[:-8]: v for k, v in data["hypervolume"].items()
-                                                        if k.endswith("_heldout")}))
-        bundle.save()
+        with updating(bundle.path) as current:     # another rate's search may have written meanwhile
+            out = current.save_front(args.rate, data)
+            current.add_card(card_entry("front", rate=args.rate, data=args.images or "embedded",
+                                        front_size=len(data["configurations"]),
+                                        operating_points=data["operating_points"],
+                                        hypervolume_heldout={k[:-8]: v for k, v in data["hypervolume"].items()
+                                                             if k.endswith("_heldout")}))
+            current.save()
     else:
         out = args.out
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@ Every tool that adds a part records how it was made in the card.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -24,7 +26,7 @@ import yaml
 
 from .manifest import FORMAT_VERSION, BundleError, validate_manifest
 
-__all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "load_bundle", "validate_manifest"]
+__all__ = ["FORMAT_VERSION", "Bundle", "BundleError", "card_entry", "load_bundle", "updating", "validate_manifest"]
 
 MANIFEST = "bundle.yaml"
 BUILTIN = "default"
@@ -294,6 +296,22 @@ class Bundle:
         tmp = self.path / (MANIFEST + ".tmp")
         tmp.write_text(text)
         tmp.replace(self.path / MANIFEST)
+
+
+@contextlib.contextmanager
+def updating(path: str | Path):
+    """The bundle at ``path``, freshly loaded, with no other writer inside the block until it ends.
+
+    Searches for several rates of one bundle may run side by side: each adds its front to
+    the manifest as it is on disk when it finishes, so none drops another's.
+    """
+    load_bundle(path).writable()            # a read-only bundle is refused before its folder is touched
+    with open(Path(path) / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield load_bundle(path).writable()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def load_bundle(spec: str | Path) -> Bundle:
