@@ -190,13 +190,12 @@ def test_tool_arguments_that_cannot_work_are_refused_with_the_reason(copy, tmp_p
 def test_fronts_saved_by_side_by_side_searches_all_stay(copy):
     """Two searches loaded the bundle before either finished: the second to save keeps the first's front."""
     front = yaml.safe_load((copy.path / "front_m4.yaml").read_text())
-    bundle = one_rate(copy)
-    searches = {2: load_bundle(bundle.path), 8: load_bundle(bundle.path)}   # both started from fronts {4}
-    for rate, started in searches.items():
+    started = one_rate(copy)                # both searches loaded it while it had only the rate-4 front
+    for rate in (2, 8):
         with updating(started.path) as current:
             current.save_front(rate, {**front, "rate": rate})
             current.save()
-    assert load_bundle(bundle.path).front_rates == [2, 4, 8] and load_bundle(bundle.path).has_joint_front
+    assert load_bundle(started.path).front_rates == [2, 4, 8] and load_bundle(started.path).has_joint_front
     with pytest.raises(BundleError, match="read-only"):
         with updating(load_bundle("garments").path):
             pass

@@ -114,8 +114,6 @@ def system():
     sys_.wait_ready()
     yield sys_
     codes = sys_.close()
-    for name in (n for n, c in codes.items() if c != 0):      # a crash's stack (faulthandler) in the report
-        print(f"--- {name} exited with {codes[name]} ---\n{sys_.procs[name].stderr.read().decode()[-8000:]}")
     assert codes == {n: 0 for n in NODES}, codes     # clean shutdown on Ctrl-C
 
 

@@ -181,3 +181,13 @@ def test_a_teardown_that_never_finishes_is_ended_by_the_watchdog():
     # ended by the watchdog (TEARDOWN_LIMIT_S, 4 s), not by the 120-s loop; generous for a loaded machine
     assert took < TEARDOWN_LIMIT_S + 20, f"exit took {took:.1f} s"
     assert proc.returncode == 1 and "destroy_node" in err, (proc.returncode, err[-2000:])   # where it stuck
+
+
+def test_stop_shows_what_a_process_that_did_not_exit_cleanly_wrote(capsys):
+    crashed = subprocess.Popen([sys.executable, "-c", "import sys; sys.stderr.write('native stack here'); sys.exit(3)"],
+                               stderr=subprocess.PIPE)
+    clean = subprocess.Popen([sys.executable, "-c", "import sys; sys.stderr.write('not shown')"],
+                             stderr=subprocess.PIPE)
+    assert system.stop({"crashed": crashed, "clean": clean}) == {"crashed": 3, "clean": 0}
+    err = capsys.readouterr().err
+    assert "crashed exited with 3" in err and "native stack here" in err and "not shown" not in err

@@ -64,8 +64,17 @@ def spawn(parameters: dict[str, dict], names=PIPELINE, namespace: str = "", **po
 
 
 def stop(procs: dict[str, subprocess.Popen], timeout: float = 30.0) -> dict[str, int]:
-    """Ctrl-C every node process still running, as ``ros2 launch`` does, and return each one's exit code."""
+    """Ctrl-C every node process still running, as ``ros2 launch`` does, and return each one's exit code.
+
+    A process that did not leave cleanly has its piped stderr (a crash's faulthandler stack)
+    copied to ours, as ``ros2 launch`` shows a died process's output.
+    """
     for p in procs.values():
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
-    return {name: p.wait(timeout=timeout) for name, p in procs.items()}
+    codes = {name: p.wait(timeout=timeout) for name, p in procs.items()}
+    for name, code in codes.items():
+        if code != 0 and procs[name].stderr is not None and not procs[name].stderr.closed:
+            print(f"--- {name} exited with {code} ---\n{procs[name].stderr.read().decode(errors='replace')[-8000:]}",
+                  file=sys.stderr)
+    return codes
