@@ -188,6 +188,8 @@ def test_stop_shows_what_a_process_that_did_not_exit_cleanly_wrote(capsys):
                                stderr=subprocess.PIPE)
     clean = subprocess.Popen([sys.executable, "-c", "import sys; sys.stderr.write('not shown')"],
                              stderr=subprocess.PIPE)
+    for p in (crashed, clean):              # both end on their own; stop collects them as it would a crashed node
+        p.wait(timeout=60)
     assert system.stop({"crashed": crashed, "clean": clean}) == {"crashed": 3, "clean": 0}
     err = capsys.readouterr().err
     assert "crashed exited with 3" in err and "native stack here" in err and "not shown" not in err
