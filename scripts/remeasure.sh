@@ -71,7 +71,7 @@ bundle, split, report = load_bundle(sys.argv[1]).writable(), int(sys.argv[2]), j
 rows = {name: {"robot_mmacs": round(r["robot_mmacs"], 1), "robot_ms": round(r["robot_ms"], 2),
                "channel_uses": r["channel_uses"], "accuracy": [round(a, 4) for a in r["accuracy"]]}
         for name, r in report["rows"].items()}
-bundle.add_card(card_entry("split", chosen=split, measured_by=report["run"]["command"], date_measured=report["run"]["date"],
+bundle.add_card(card_entry("split", command="scripts/remeasure.sh codes", chosen=split, measured_by=report["run"]["command"], date_measured=report["run"]["date"],
                            snrs_db=report["snrs_db"], channel=report["channel"], rows=rows))
 bundle.save()
 PY
@@ -96,11 +96,16 @@ PY
     rm -rf semcom_ros/bundles/default.new
     cp -r "$work/default" semcom_ros/bundles/default.new
     rm -f semcom_ros/bundles/default.new/*.db semcom_ros/bundles/default.new/.lock
-    "$bin/python" - "$work/default/bundle.yaml" semcom_ros/bundles/default.new/bundle.yaml <<'PY'
+    "$bin/python" - "$work/default/bundle.yaml" semcom_ros/bundles/default.new/bundle.yaml "$root" "$work" <<'PY'
 import sys, yaml
 data = yaml.safe_load(open(sys.argv[1]))
 data["name"] = "default"
 data["card"] = [e for e in data["card"] if e["step"] != "copy"]
+# the card names the commands as anyone reruns them from the repository, not this machine's folders
+root, work = sys.argv[3].rstrip("/") + "/", sys.argv[4].rstrip("/") + "/"
+for entry in data["card"]:
+    words = entry["command"].replace(work, "remeasure_work/").replace(root, "").split()
+    entry["command"] = " ".join("<a folder elsewhere>" if w.startswith("/") else w for w in words)
 text = "# The built-in bundle: the robot-view scene ViT, its JSCC codes and Pareto fronts.\n"
 open(sys.argv[2], "w").write(text + yaml.safe_dump(data, sort_keys=False, default_flow_style=None, width=120))
 PY

@@ -1,4 +1,11 @@
-"""The embedded default model, its evaluation set, safe loading and the JSCC pairs."""
+"""The built-in bundles' models, their evaluation sets, safe loading and the JSCC pairs.
+
+Each built-in bundle is held to what it promises (README, checkpoints/README.md):
+``garments`` (centred 28x28 items) to 88 % and codes lossless at 25 dB;
+``default`` (the robot-view scenes, ten classes among distractors) to four
+times chance and a rate-8 code that loses less than a fifth of that at 25 dB
+(its rates 2 and 4 are the front's cheaper trade-offs); no code loses by a higher rate. Floors are targets, not measured figures.
+"""
 import gzip
 import json
 import struct
@@ -13,71 +20,92 @@ from semcom_ros.core.data.datasets import FASHION_MNIST_CLASSES, _read_idx, load
 from semcom_ros.core.fronts.evaluation import evaluate
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.core.model.models import CheckpointError, build_model, load_state_dict_safely, load_weights
+from semcom_ros.tools.cli_common import bundle_images
 from semcom_ros.tools.evaluate import main as eval_main
 
 DEFAULT = load_bundle("default")
-JSCC_RATES = DEFAULT.rates
 WEIGHTS = DEFAULT.path / "model.safetensors"
+# name -> (evaluation images, accuracy floor, {rate: JSCC loss at 25 dB at most}, worst accuracy at -10 dB at least)
+PROMISES = {"garments": (3000, 0.88, {2: 0.01, 4: 0.01, 8: 0.01}, 0.20), "default": (500, 0.40, {8: 0.08}, 0.15)}
 
 
 def default_vit():
     return build_model(DEFAULT.architecture, DEFAULT.model_kwargs)
 
 
-@pytest.fixture(scope="module")
-def eval_set():
-    return load_embedded_eval()
+def tokens(link):
+    """Tokens a frame starts with: its patches and the class token."""
+    return link.model.patch_embed.num_patches + 1
 
 
-@pytest.fixture(scope="module")
-def links():
-    return {m: DEFAULT.link(m) for m in JSCC_RATES}
+def unmerged(bundle):
+    return MergeSchedule(ratios=[0.0] * bundle.link(bundle.rates[0]).depth)
 
 
-@pytest.fixture(scope="module")
-def inputs(links, eval_set):
-    link = links[JSCC_RATES[0]]
-    return link.preprocess(list(eval_set.images)), torch.as_tensor(eval_set.labels)
+@pytest.fixture(scope="module", params=list(PROMISES))
+def built_in(request):
+    """(bundle, {rate: link}, images, labels, promise) of one built-in bundle on its own evaluation set."""
+    bundle = load_bundle(request.param)
+    links = {m: bundle.link(m) for m in bundle.rates}
+    data = bundle_images(bundle, PROMISES[request.param][0])
+    x = links[bundle.rates[0]].preprocess(list(data.images))
+    return bundle, links, x, torch.as_tensor(data.labels), PROMISES[request.param]
 
 
-def test_embedded_eval_set_is_real_fashion_mnist(eval_set):
+def test_embedded_eval_set_is_real_fashion_mnist():
+    eval_set = load_embedded_eval()
     assert len(eval_set) >= 2000
     assert eval_set.images.shape[1:] == (28, 28) and eval_set.images.dtype == np.uint8
     assert sorted(set(eval_set.labels.tolist())) == list(range(10))
     assert eval_set.class_names == FASHION_MNIST_CLASSES
 
 
-def test_shipped_weights_reach_88_percent(links, inputs):
-    x, y = inputs
-    res = evaluate(links[JSCC_RATES[0]], x, y, MergeSchedule(ratios=[0.0] * 6))
-    assert res.accuracy >= 0.88, res.accuracy
+def test_the_default_bundle_is_the_robot_view_model():
+    assert DEFAULT.eval_images == "scenes" and DEFAULT.preprocess_config["crop_mode"] == "squash"
+    _, height, width = DEFAULT.preprocess_config["input_size"]
+    link = DEFAULT.link(DEFAULT.rates[0])
+    assert DEFAULT.preprocess_config["input_size"][0] == 3 and min(height, width) >= 64
+    assert link.depth >= 8 and tokens(link) - 1 >= 100               # patches before merging, class token aside
 
 
-@pytest.mark.parametrize("rate", JSCC_RATES)
-def test_jscc_at_25_db_is_within_one_point_of_noiseless(links, inputs, rate):
-    x, y = inputs
-    res = evaluate(links[rate], x, y, MergeSchedule(ratios=[0.0] * 6), snrs=[25.0])
-    assert res.accuracy - res.accuracy_by_snr[25.0] <= 0.01
+def test_shipped_weights_keep_their_promise(built_in):
+    bundle, links, x, y, (_, floor, _, _) = built_in
+    res = evaluate(links[bundle.rates[0]], x, y, unmerged(bundle))
+    assert res.accuracy >= floor, res.accuracy
+
+
+def test_jscc_at_25_db_is_close_to_noiseless_and_rate_never_hurts(built_in):
+    bundle, links, x, y, (_, _, loss, _) = built_in
+    assert set(loss) <= set(bundle.rates)
+    at_25 = {}
+    for rate in bundle.rates:
+        res = evaluate(links[rate], x, y, unmerged(bundle), snrs=[25.0])
+        at_25[rate] = res.accuracy_by_snr[25.0]
+        assert res.accuracy - at_25[rate] <= loss.get(rate, 1.0), (rate, res.accuracy, at_25[rate])
+    rates = sorted(at_25)
+    for low, high in zip(rates, rates[1:]):
+        assert at_25[high] >= at_25[low] - 0.02, at_25
 
 
 @pytest.mark.parametrize("channel", ["awgn", "rayleigh"])
-def test_accuracy_degrades_gracefully_down_to_minus_10_db(links, inputs, channel):
-    x, y = inputs
+def test_accuracy_degrades_gracefully_down_to_minus_10_db(built_in, channel):
+    bundle, links, x, y, (_, _, _, worst) = built_in
     snrs = [25.0, 15.0, 5.0, 0.0, -5.0, -10.0]
-    res = evaluate(links[4], x[:1000], y[:1000], MergeSchedule(ratios=[0.1] * 6), snrs, Channel(channel))
+    depth = links[4].depth
+    res = evaluate(links[4], x[:1000], y[:1000], MergeSchedule(ratios=[0.1] * depth), snrs, Channel(channel))
     accs = [res.accuracy_by_snr[s] for s in snrs]
-    assert min(accs) > 0.2                        # chance is 0.10
+    assert min(accs) > worst                      # chance is 0.10
     for hi, lo in zip(accs, accs[1:]):           # lower SNR never helps beyond sampling noise
         assert lo <= hi + 0.02
     assert accs[0] - accs[-1] > 0.02             # and noise does cost something
 
 
-def test_channel_uses_follow_tokens_and_rate(links, inputs):
-    x, y = inputs
+def test_channel_uses_follow_tokens_and_rate(built_in):
+    bundle, links, x, y, _ = built_in
     for rate, link in links.items():
-        full = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.0] * 6))
-        merged = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.3] * 6))
-        assert full.channel_uses == rate * 65
+        full = evaluate(link, x[:50], y[:50], unmerged(bundle))
+        merged = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.3] * link.depth))
+        assert full.channel_uses == rate * tokens(link)
         assert merged.channel_uses == rate * merged.tokens_sent < full.channel_uses
 
 
@@ -160,7 +188,7 @@ def test_eval_cli_reports_and_plots(tmp_path, capsys):
     (["--snr-sweep", "10:0:5"], "A <= B"),
     (["--rate", "3"], "no JSCC code for rate 3"),
     (["--bundle", "/nonexistent/b"], "is not a bundle"),
-    (["--ratios", "0.1,0.1"], "6 blocks"),
+    (["--ratios", "0.1,0.1"], f"{DEFAULT.link(4).depth} blocks"),
     (["--policy", "S7"], "unknown configuration 'S7'"),
     (["--policy", "S1", "--uniform", "0.1"], "--policy replaces"),
 ])
