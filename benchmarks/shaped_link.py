@@ -47,9 +47,11 @@ DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
 SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpeg", "h264", "label")
 POOL = 100      # distinct frames the driver prepares; frame k shows embedded image k % POOL
+BUNDLE = "garments"     # the model those frames are for: the centred garments, blown up to 640x480
 
 
 def node(name: str, *params: str, remap: tuple[str, ...] = ()) -> list[str]:
+    params = (*params, f"bundle:={BUNDLE}") if name != "channel" else params
     args = [a for p in params for a in ("-p", p)] + [a for r in remap for a in ("-r", r)]
     return ["-m", "semcom_ros.nodes.start", name, "--ros-args", *args]
 

@@ -49,7 +49,7 @@ def generate_launch_description():
         DeclareLaunchArgument("device", default_value="cpu", description="torch device: cpu, cuda or cuda:N"),
         DeclareLaunchArgument("use_image_source", default_value="false", choices=["true", "false"],
                               description="start the built-in image source instead of a camera driver"),
-        DeclareLaunchArgument("source", default_value="embedded", choices=list(SOURCES),
+        DeclareLaunchArgument("source", default_value="scenes", choices=list(SOURCES),
                               description="built-in image source"),
         DeclareLaunchArgument("image_path", default_value="",
                               description="video file (source:=video) or image folder (source:=folder)"),

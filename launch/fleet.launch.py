@@ -57,7 +57,7 @@ def nodes(context, *args, **kwargs):
         if use_source:
             out.append(Node(package="semcom_ros", executable="image_source", name="image_source", namespace=robot,
                             parameters=[sections.get("image_source", {}),
-                                        {"frame_id": f"{robot}/camera", "source": "embedded"}],
+                                        {"frame_id": f"{robot}/camera", "source": "scenes"}],
                             on_exit=stop_launch_on_failure()))
         out.append(LifecycleNode(package="semcom_ros", executable="camera_node", name="semcom_camera",
                                  namespace=robot,

@@ -1,7 +1,7 @@
 """The whole system on one machine: the edge side and the server side together.
 
 Same arguments as edge.launch.py and server.launch.py (see there); only the
-default of ``use_image_source`` differs: the built-in embedded image source is on.
+default of ``use_image_source`` differs: the built-in image source (the shelf) is on.
 """
 import os
 

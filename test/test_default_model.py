@@ -25,7 +25,8 @@ from semcom_ros.tools.evaluate import main as eval_main
 
 DEFAULT = load_bundle("default")
 WEIGHTS = DEFAULT.path / "model.safetensors"
-# name -> (evaluation images, accuracy floor, {rate: JSCC loss at 25 dB at most}, worst accuracy at -10 dB at least)
+# name -> (evaluation images, accuracy floor, {rate: JSCC loss at 25 dB at most},
+#          worst accuracy down to -10 dB at least)
 PROMISES = {"garments": (3000, 0.88, {2: 0.01, 4: 0.01, 8: 0.01}, 0.20), "default": (500, 0.40, {8: 0.08}, 0.15)}
 
 

@@ -68,7 +68,7 @@ def run(policy, front, seconds=60.0, hz=10.0, snrs=SNRS):
 
 @pytest.fixture(scope="module")
 def front():
-    return load_bundle("default").front(4)
+    return load_bundle("garments").front(4)          # the budgets below are set in its channel uses
 
 
 def test_the_shared_budget_holds_and_goes_to_the_robots_whose_links_need_it(front):

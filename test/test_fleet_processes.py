@@ -35,6 +35,7 @@ ROBOTS = {"r1": 25.0, "r2": 15.0, "r3": -5.0}
 FIRST_ID = {"r1": 0, "r2": 1000, "r3": 2000}
 HZ = 8.0
 BUDGET = len(ROBOTS) * HZ * 80.0       # 80 channel uses per frame on average, shared
+BUNDLE = "garments"      # the small bundle: its front's channel uses (from ~40 a frame) make 80 a real choice
 
 
 def spinner(executor):
@@ -61,15 +62,16 @@ def core_answer(link, front, msg):
 
 
 def test_three_robots_one_server_one_shared_budget_across_processes():
-    bundle = load_bundle("default")
+    bundle = load_bundle(BUNDLE)
     link, front = bundle.link(4, all_rates=True), bundle.front(4)
     popen = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    procs = wiring.spawn({"semcom_server": {"robots": list(ROBOTS)},
-                          "semcom_fleet_policy": {"robots": list(ROBOTS), "budget": BUDGET, "min_dwell_s": 0.5}},
+    procs = wiring.spawn({"semcom_server": {"robots": list(ROBOTS), "bundle": BUNDLE},
+                          "semcom_fleet_policy": {"robots": list(ROBOTS), "budget": BUDGET, "min_dwell_s": 0.5,
+                                                  "bundle": BUNDLE}},
                          names=("semcom_server", "semcom_fleet_policy"), **popen)
     drivers = {}
     for r, snr in ROBOTS.items():
-        for name, p in wiring.spawn({"semcom_camera": {"viz_rate_hz": 0.0},
+        for name, p in wiring.spawn({"semcom_camera": {"viz_rate_hz": 0.0, "bundle": BUNDLE},
                                      "semcom_channel": {"snr_db": snr, "seed": FIRST_ID[r]}},
                                     names=("semcom_camera", "semcom_channel"), namespace=r, **popen).items():
             procs[f"{r}/{name}"] = p
@@ -195,7 +197,7 @@ def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_la
     sys.path.insert(0, str(Path(__file__).parent))
     from semcom_ros.core.data.frame_sources import camera_frame
 
-    bundle = load_bundle("default")
+    bundle = load_bundle(BUNDLE)
     link, front = bundle.link(4, all_rates=True), bundle.front(4)
     robots = ["a", "b", "c", "d"]
     ratio_confs = [c for c in front.configurations if c.thresholds is None]
@@ -220,7 +222,8 @@ def test_frames_waiting_together_are_decoded_in_one_pass_with_their_one_frame_la
     # do not merge after the split here (split = depth), so what it must answer is its own one-frame logits
     want = {m.header.frame_id: int(decode_frames(link, [f])[0].argmax()) for msgs in rounds for m, f in msgs.values()}
     assert len({f.tokens for _, f in rounds[0].values()}) >= 3
-    proc = wiring.spawn({"semcom_server": {"robots": robots, "batch_window_ms": 500.0, "max_padding": 1.0}},
+    proc = wiring.spawn({"semcom_server": {"robots": robots, "batch_window_ms": 500.0, "max_padding": 1.0,
+                                           "bundle": BUNDLE}},
                         names=("semcom_server",), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)["semcom_server"]
     rclpy.init()
     node = rclpy.create_node("batch_feeder")

@@ -42,6 +42,6 @@ def test_clis_refuse_a_missing_device_before_any_work(capsys):
 def test_eval_runs_on_the_cpu_device(capsys):
     from semcom_ros.tools.evaluate import main as eval_main
 
-    assert eval_main(["--device", "cpu", "--limit", "50", "--snr", "20", "--json"]) == 0
+    assert eval_main(["--bundle", "garments", "--device", "cpu", "--limit", "50", "--snr", "20", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n_images"] == 50 and 0.5 < report["accuracy_by_snr"]["20.0"] <= 1.0

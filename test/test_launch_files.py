@@ -115,7 +115,7 @@ def test_every_choice_is_usable_from_the_launch_line():
     server = ast.parse((ROOT / "launch" / "server.launch.py").read_text())
     args = {literal(c.args[0], t): c for t in (edge, server) for c in calls(t, "DeclareLaunchArgument")}
     assert {"image_path", "snr_trace", "params_file", "namespace"} <= set(args)
-    assert literal(kw(args["source"], "default_value"), edge) == "embedded"   # works without a camera
+    assert literal(kw(args["source"], "default_value"), edge) == "scenes"   # works without a camera
     checks = {tuple(literal(a, t) for a in c.args[:3]) for t in (edge, server) for c in calls(t, "require_value")}
     assert ("image_path", "source", ("video", "folder")) in checks
     assert ("snr_trace", "snr_profile", ("csv",)) in checks

@@ -5,18 +5,18 @@ import numpy as np
 import pytest
 import torch
 
-from semcom_ros.core.data.datasets import load_embedded_eval
 from semcom_ros.core.fronts.evaluation import evaluate
 from semcom_ros.core.fronts.front_file import load_front
 from semcom_ros.core.model.merging_vit import MergeSchedule
 from semcom_ros.tools.optimize import UNIFORM_RATIOS, main
 from semcom_ros.core.fronts.pareto import dominates, hypervolume_2d
 from semcom_ros.core.bundle.bundle import load_bundle
+from semcom_ros.tools.cli_common import bundle_images
 
 
 def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
     out, journal = tmp_path / "front.yaml", tmp_path / "study.log"
-    argv = ["--trials", "4", "--n-images", "60", "--final-images", "60", "--random", "2",
+    argv = ["--bundle", "garments", "--trials", "4", "--n-images", "60", "--final-images", "60", "--random", "2",
             "--snr-grid", "0,20", "--storage", str(journal), "--out", str(out), "--plots", str(tmp_path)]
     assert main(argv) == 0
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -51,19 +51,20 @@ def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
 
 
 def test_optimizer_rejects_bad_objectives(tmp_path, capsys):
-    assert main(["--objectives", "gmacs,latency", "--out", str(tmp_path / "f.yaml")]) == 2
+    assert main(["--bundle", "garments", "--objectives", "gmacs,latency", "--out", str(tmp_path / "f.yaml")]) == 2
     assert "--objectives" in capsys.readouterr().err
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    """The built-in front, its link, and embedded images the study never searched on."""
-    front = load_bundle("default").rate_front(4)
-    link = load_bundle("default").link(4)
-    data = load_embedded_eval()
+@pytest.fixture(scope="module", params=[("garments", 600), ("default", 300)], ids=["garments", "default"])
+def shipped(request):
+    """A built-in rate-4 front, its link, and evaluation images of its bundle the study never searched on."""
+    name, n_images = request.param
+    bundle = load_bundle(name)
+    front, link = bundle.rate_front(4), bundle.link(4)
     n = front.raw["study"]["search_images"]
-    x = link.preprocess(list(data.images[n:n + 600]))
-    return front, link, x, torch.as_tensor(data.labels[n:n + 600])
+    data = bundle_images(bundle, n + n_images)
+    x = link.preprocess(list(data.images[n:n + n_images]))
+    return front, link, x, torch.as_tensor(data.labels[n:n + n_images])
 
 
 def test_shipped_front_beats_the_baselines_on_held_out_images(shipped):
@@ -92,8 +93,8 @@ def test_shipped_front_beats_the_baselines_on_held_out_images(shipped):
 
 def test_hardware_aware_study_optimises_measured_latency(tmp_path, capsys):
     out = tmp_path / "front.yaml"
-    argv = ["--objectives", "accuracy,latency", "--trials", "5", "--n-images", "60", "--final-images", "60",
-            "--random", "2", "--snr-grid", "20", "--out", str(out)]
+    argv = ["--bundle", "garments", "--objectives", "accuracy,latency", "--trials", "5", "--n-images", "60",
+            "--final-images", "60", "--random", "2", "--snr-grid", "20", "--out", str(out)]
     assert main(argv) == 0
     front = load_front(out)
     assert front.raw["objectives"] == ["accuracy", "latency"]

@@ -27,9 +27,9 @@ def frame_for(link, image, schedule, rate, snr_db=12.0, seed=0):
     return ReceivedFrame.from_received((tx + noise)[0], PILOTS, edge.sizes[0], rate, schedule)
 
 
-@pytest.fixture(scope="module")
-def default_link():
-    return load_bundle("default").link(4, all_rates=True)
+@pytest.fixture(scope="module", params=["garments", "default"])
+def default_link(request):
+    return load_bundle(request.param).link(4, all_rates=True)
 
 
 def test_differently_merged_frames_at_different_rates_decode_together_as_they_do_alone(default_link):
@@ -37,7 +37,7 @@ def test_differently_merged_frames_at_different_rates_decode_together_as_they_do
     data = load_embedded_eval()
     depth = link.depth
     schedules = [MergeSchedule.uniform(0.0, depth), MergeSchedule.uniform(0.3, depth),
-                 MergeSchedule(thresholds=[0.9] * depth), MergeSchedule(ratios=[0.5, 0, 0, 0.2, 0, 0.5]),
+                 MergeSchedule(thresholds=[0.9] * depth), MergeSchedule(ratios=[0.5 * (i % 3 == 0) for i in range(depth)]),
                  MergeSchedule(thresholds=[0.6] * depth, mode="size")]
     frames = [frame_for(link, data.images[i], schedules[i % len(schedules)], link.rates[i % len(link.rates)],
                         seed=i) for i in range(10)]

@@ -26,7 +26,7 @@ class ImageSourceNode(SemcomNode):
 
     def __init__(self, **kwargs):
         super().__init__("image_source", **kwargs)
-        self.param("source", "embedded", "where frames come from", choices=SOURCES)
+        self.param("source", "scenes", "where frames come from", choices=SOURCES)
         self.param("path", "", "video file or image folder (source=video|folder)")
         self.param("device", 0, "OpenCV camera index (source=device)", lo=0, hi=64)
         self.param("rate_hz", 5.0, "frames per second", lo=0.1, hi=120.0)
