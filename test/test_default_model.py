@@ -4,7 +4,8 @@ Each built-in bundle is held to what it promises (README, checkpoints/README.md)
 ``garments`` (centred 28x28 items) to 88 % and codes lossless at 25 dB;
 ``default`` (the robot-view scenes, ten classes among distractors) to four
 times chance and a rate-8 code that loses less than a fifth of that at 25 dB
-(its rates 2 and 4 are the front's cheaper trade-offs); no code loses by a higher rate. Floors are targets, not measured figures.
+(its rates 2 and 4 are the front's cheaper trade-offs); no code loses by a higher
+rate. Floors are targets, not measured figures.
 """
 import gzip
 import json

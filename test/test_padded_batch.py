@@ -37,7 +37,8 @@ def test_differently_merged_frames_at_different_rates_decode_together_as_they_do
     data = load_embedded_eval()
     depth = link.depth
     schedules = [MergeSchedule.uniform(0.0, depth), MergeSchedule.uniform(0.3, depth),
-                 MergeSchedule(thresholds=[0.9] * depth), MergeSchedule(ratios=[0.5 * (i % 3 == 0) for i in range(depth)]),
+                 MergeSchedule(thresholds=[0.9] * depth),
+                 MergeSchedule(ratios=[0.5 * (i % 3 == 0) for i in range(depth)]),
                  MergeSchedule(thresholds=[0.6] * depth, mode="size")]
     frames = [frame_for(link, data.images[i], schedules[i % len(schedules)], link.rates[i % len(link.rates)],
                         seed=i) for i in range(10)]
