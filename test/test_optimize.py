@@ -26,7 +26,7 @@ def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
     assert {b["name"] for b in front.raw["baselines"]} >= {"none", "uniform_0.10", "random_1"}
     assert all(set(c.accuracy_by_snr) == {0.0, 20.0} for c in front.configurations)
     assert front.get("S1").accuracy == max(c.accuracy for c in front.configurations)
-    for png in ("front_default.png", "snr_default.png"):
+    for png in ("front_garments.png", "snr_garments.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
     # the front is the non-dominated set of what the study stored plus the baselines
     import optuna
@@ -46,7 +46,7 @@ def test_tiny_study_writes_a_valid_front_and_resumes(tmp_path, capsys):
     assert len(front.configurations) == len({(c["search_accuracy"], c["search_gmacs"])
                                              for c in front.raw["configurations"]}) <= on_front
     # same storage, more trials: the study resumes instead of starting over
-    assert main(argv[:1] + ["6"] + argv[2:]) == 0
+    assert main(argv[:3] + ["6"] + argv[4:]) == 0
     assert load_front(out).raw["study"]["trials"] == 6
 
 
