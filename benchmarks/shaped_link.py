@@ -51,8 +51,7 @@ BUNDLE = "garments"     # the model those frames are for: the centred garments, 
 
 
 def node(name: str, *params: str, remap: tuple[str, ...] = ()) -> list[str]:
-    params = (*params, f"bundle:={BUNDLE}") if name != "channel" else params
-    args = [a for p in params for a in ("-p", p)] + [a for r in remap for a in ("-r", r)]
+    args = [a for p in (*params, f"bundle:={BUNDLE}") for a in ("-p", p)] + [a for r in remap for a in ("-r", r)]
     return ["-m", "semcom_ros.nodes.start", name, "--ros-args", *args]
 
 

@@ -71,7 +71,8 @@ bundle, split, report = load_bundle(sys.argv[1]).writable(), int(sys.argv[2]), j
 rows = {name: {"robot_mmacs": round(r["robot_mmacs"], 1), "robot_ms": round(r["robot_ms"], 2),
                "channel_uses": r["channel_uses"], "accuracy": [round(a, 4) for a in r["accuracy"]]}
         for name, r in report["rows"].items()}
-bundle.add_card(card_entry("split", command="scripts/remeasure.sh codes", chosen=split, measured_by=report["run"]["command"], date_measured=report["run"]["date"],
+bundle.add_card(card_entry("split", command="scripts/remeasure.sh codes", chosen=split,
+                           measured_by=report["run"]["command"], date_measured=report["run"]["date"],
                            snrs_db=report["snrs_db"], channel=report["channel"], rows=rows))
 bundle.save()
 PY

@@ -37,11 +37,11 @@ def default_vit():
 
 def tokens(link):
     """Tokens a frame starts with: its patches and the class token."""
-    return link.model.patch_embed.num_patches + 1
+    return link.shape.num_patches + 1
 
 
-def unmerged(bundle):
-    return MergeSchedule(ratios=[0.0] * bundle.link(bundle.rates[0]).depth)
+def unmerged(link):
+    return MergeSchedule.uniform(0.0, link.depth)
 
 
 @pytest.fixture(scope="module", params=list(PROMISES))
@@ -72,7 +72,7 @@ def test_the_default_bundle_is_the_robot_view_model():
 
 def test_shipped_weights_keep_their_promise(built_in):
     bundle, links, x, y, (_, floor, _, _) = built_in
-    res = evaluate(links[bundle.rates[0]], x, y, unmerged(bundle))
+    res = evaluate(links[bundle.rates[0]], x, y, unmerged(links[bundle.rates[0]]))
     assert res.accuracy >= floor, res.accuracy
 
 
@@ -81,7 +81,7 @@ def test_jscc_at_25_db_is_close_to_noiseless_and_rate_never_hurts(built_in):
     assert set(loss) <= set(bundle.rates)
     at_25 = {}
     for rate in bundle.rates:
-        res = evaluate(links[rate], x, y, unmerged(bundle), snrs=[25.0])
+        res = evaluate(links[rate], x, y, unmerged(links[rate]), snrs=[25.0])
         at_25[rate] = res.accuracy_by_snr[25.0]
         assert res.accuracy - at_25[rate] <= loss.get(rate, 1.0), (rate, res.accuracy, at_25[rate])
     rates = sorted(at_25)
@@ -93,8 +93,7 @@ def test_jscc_at_25_db_is_close_to_noiseless_and_rate_never_hurts(built_in):
 def test_accuracy_degrades_gracefully_down_to_minus_10_db(built_in, channel):
     bundle, links, x, y, (_, _, _, worst) = built_in
     snrs = [25.0, 15.0, 5.0, 0.0, -5.0, -10.0]
-    depth = links[4].depth
-    res = evaluate(links[4], x[:1000], y[:1000], MergeSchedule(ratios=[0.1] * depth), snrs, Channel(channel))
+    res = evaluate(links[4], x[:1000], y[:1000], MergeSchedule.uniform(0.1, links[4].depth), snrs, Channel(channel))
     accs = [res.accuracy_by_snr[s] for s in snrs]
     assert min(accs) > worst                      # chance is 0.10
     for hi, lo in zip(accs, accs[1:]):           # lower SNR never helps beyond sampling noise
@@ -103,10 +102,10 @@ def test_accuracy_degrades_gracefully_down_to_minus_10_db(built_in, channel):
 
 
 def test_channel_uses_follow_tokens_and_rate(built_in):
-    bundle, links, x, y, _ = built_in
+    _, links, x, y, _ = built_in
     for rate, link in links.items():
-        full = evaluate(link, x[:50], y[:50], unmerged(bundle))
-        merged = evaluate(link, x[:50], y[:50], MergeSchedule(ratios=[0.3] * link.depth))
+        full = evaluate(link, x[:50], y[:50], unmerged(link))
+        merged = evaluate(link, x[:50], y[:50], MergeSchedule.uniform(0.3, link.depth))
         assert full.channel_uses == rate * tokens(link)
         assert merged.channel_uses == rate * merged.tokens_sent < full.channel_uses
 

@@ -35,7 +35,7 @@ ROBOTS = {"r1": 25.0, "r2": 15.0, "r3": -5.0}
 FIRST_ID = {"r1": 0, "r2": 1000, "r3": 2000}
 HZ = 8.0
 BUDGET = len(ROBOTS) * HZ * 80.0       # 80 channel uses per frame on average, shared
-BUNDLE = "garments"      # the small bundle: its front's channel uses (from ~40 a frame) make 80 a real choice
+BUNDLE = "garments"      # the small bundle: its front's channel uses (from 10 a frame) make 80 a real choice
 
 
 def spinner(executor):

@@ -179,7 +179,7 @@ def test_captured_edge_matches_eager_and_only_compiled_schedules_use_it():
         got = link.edge(x)
         assert torch.allclose(got.symbols, ref.symbols, atol=1e-4)
         assert torch.equal(got.sizes, ref.sizes) and got.tokens_per_layer == ref.tokens_per_layer
-    assert ref.tokens_per_layer[-1] < link.model.patch_embed.num_patches // 2    # S3 really merges
+    assert ref.tokens_per_layer[-1] < link.shape.num_patches // 2    # S3 really merges
     link.schedule = MergeSchedule(ratios=front.get("S1").ratios)   # not compiled: runs eager, no compile stall
     assert link._compile_key(frames[0], 1.0) not in link._compiled_keys
     assert link.edge(frames[0]).tokens_per_layer != ref.tokens_per_layer
