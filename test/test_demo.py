@@ -15,9 +15,9 @@ def test_short_demo_writes_its_report_and_switches_rate_with_the_policy(tmp_path
     assert (tmp_path / "demo.png").stat().st_size > 10_000 and "JSCC rate" in (tmp_path / "report.md").read_text()
     front = load_bundle("default").front(4)
     assert all(r["channel_uses"] == r["rate"] * r["tokens"] and r["rate"] in front.rates for r in rows)
-    # above chance (0.10): the garments at 0.6; the shelf is harder than the training scenes (36 % noiseless for
-    # the scene model, docs/results.md) and the sweep spends half its time below 10 dB; test_nodes checks each
-    # shelf frame's label against the core across processes
+    # above chance (0.10): the garments at 0.6; the shelf is harder than the scenes the default was trained on
+    # and the sweep spends half its time below 10 dB; test_nodes checks each shelf frame's label against the core
+    # across processes
     assert summary["accuracy"] > (0.1 if summary["source"] == "scenes" else 0.6)
     used = {r["conf"] for r in rows}
     assert len(used) >= 2                                   # the SNR sweep moves the policy
