@@ -8,6 +8,9 @@ images); time per frame is measured here, now: edge (ViT + JSCC encoder) on sing
 frames, eager and graph-captured (``SemanticLink.compile_for``), configurations
 interleaved in rounds (median), so the column compares like with like on this
 machine today. Compression ratio = channel uses / input values (H*W*C).
+The choice the front offers: at 5 dB on each channel its table holds, the
+spread between the most and least accurate configurations that cost at most 5x
+the cheapest one's channel uses.
 Writes benchmarks/results/front_table.json, front_default.png, snr_default.png.
 """
 from __future__ import annotations
@@ -29,6 +32,21 @@ from semcom_ros.core.fronts.front_file import Configuration, rate_name
 from semcom_ros.core.fronts.joint_front import mean_accuracy
 
 RESULTS = Path(__file__).parent / "results"
+
+
+def choice_spread(front, snr_db: float = 5.0, factor: float = 5.0) -> dict[str, dict]:
+    """Per channel: the most and least accurate configuration within ``factor`` x the cheapest's uses."""
+    cheapest = min(c.channel_uses for c in front.configurations)
+    within = [c for c in front.configurations if c.channel_uses <= factor * cheapest]
+    out = {}
+    for channel in sorted({ch for c in within for ch in c.accuracy_by_channel}):
+        acc = {c.name: c.accuracy_by_channel[channel][snr_db] for c in within
+               if snr_db in c.accuracy_by_channel.get(channel, {})}
+        best, worst = max(acc, key=acc.get), min(acc, key=acc.get)
+        out[channel] = {"snr_db": snr_db, "max_channel_uses": factor * cheapest, "configurations": len(acc),
+                        "best": best, "best_accuracy": acc[best], "worst": worst, "worst_accuracy": acc[worst],
+                        "spread_points": round(100 * (acc[best] - acc[worst]), 1)}
+    return out
 
 
 def rows_of(bundle, front) -> list[tuple[str, Configuration, dict]]:
@@ -137,11 +155,11 @@ def main() -> None:
               "bundle": bundle.name, "joint_front": {"configurations": len(front.configurations),
                                                      "rules": front.raw["operating_point_rules"],
                                                      "sources": front.raw.get("sources")},
-              "input_values": values, "rows": table}
+              "input_values": values, "rows": table, "choice_spread": choice_spread(front)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     plots(front, rows, args.out.parent)
-    print("| point | rate | ratios r_1..r_6 | accuracy | at 20 dB | mean over SNR | GMACs | channel uses | "
+    print("| point | rate | ratios r_1..r_L | accuracy | at 20 dB | mean over SNR | GMACs | channel uses | "
           "compression | edge ms eager | edge ms captured |")
     print("|---" * 11 + "|")
     for r in table:
@@ -155,6 +173,12 @@ def main() -> None:
     print("|---" * (len(grid) + 1) + "|")
     for r in table:
         print(f"| {r['point']} | " + " | ".join(f"{100 * r['accuracy_by_snr'][s]:.1f}" for s in grid) + " |")
+    print("\nthe front's choice at 5 dB (configurations within 5x the cheapest one's channel uses):")
+    print("| channel | configurations | most accurate | least accurate | spread (points) |")
+    print("|---" * 5 + "|")
+    for ch, c in report["choice_spread"].items():
+        print(f"| {ch} | {c['configurations']} | {c['best']} {100 * c['best_accuracy']:.1f} % | "
+              f"{c['worst']} {100 * c['worst_accuracy']:.1f} % | {c['spread_points']:.1f} |")
 
 
 if __name__ == "__main__":
