@@ -49,7 +49,7 @@ main() {
       fi
       pairs="$pairs${pairs:+,}$s:$work/split$s"
     done
-    "$bin/python" benchmarks/equal_compute.py --split-bundles "$pairs" --robot-bundle "$work/robot" \
+    "$bin/python" benchmarks/equal_compute.py --split-bundles "$pairs" --robot-bundle "${work#$root/}/robot" \
       | tee "$work/equal_compute.md"
   fi
 
@@ -121,7 +121,7 @@ PY
       | tee "$work/adaptive_rate_correlated_rayleigh.md"
     "$bin/python" benchmarks/fleet.py --parts budget --channel correlated_rayleigh --speeds 0.5,2,5,10 \
       --out benchmarks/results/fleet_correlated_rayleigh.json | tee "$work/fleet_budget_correlated_rayleigh.md"
-    "$bin/python" benchmarks/digital_baseline.py --robot-bundle "$work/robot" | tee "$work/digital_baseline.md"
+    "$bin/python" benchmarks/digital_baseline.py --robot-bundle "${work#$root/}/robot" | tee "$work/digital_baseline.md"
     "$bin/python" benchmarks/snr_table.py | tee "$work/snr_table.md"
     "$bin/python" benchmarks/adaptive_rate.py | tee "$work/adaptive_rate.md"
     "$bin/python" benchmarks/fleet.py --parts budget | tee "$work/fleet_budget.md"
