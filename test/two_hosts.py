@@ -40,6 +40,10 @@ class TwoHosts:
 
     def run(self, ns: str, args: list[str], **popen) -> subprocess.Popen:
         env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
+        # the package's Fast DDS profile, as the README tells a team to export it: without it the nodes on the
+        # robot delivered almost no result over a shaped link, so a benchmark run from a plain shell measured nothing
+        profile = Path(__file__).resolve().parent.parent / "config" / "fastdds.xml"
+        env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
         return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args], env=env, **popen)
 
     def tx_bytes(self) -> int:
