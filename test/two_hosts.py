@@ -40,8 +40,8 @@ class TwoHosts:
 
     def run(self, ns: str, args: list[str], **popen) -> subprocess.Popen:
         env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
-        # the package's Fast DDS profile, as the README tells a team to export it: without it the nodes on the
-        # robot delivered almost no result over a shaped link, so a benchmark run from a plain shell measured nothing
+        # the package's Fast DDS profile, as the README tells a team to export it for its camera driver: our nodes
+        # set it for themselves, the driver does not, and without it its 640x480 frames hardly reached the nodes
         profile = Path(__file__).resolve().parent.parent / "config" / "fastdds.xml"
         env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
         return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args], env=env, **popen)
