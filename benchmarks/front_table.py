@@ -173,11 +173,11 @@ def main() -> None:
     print("|---" * (len(grid) + 1) + "|")
     for r in table:
         print(f"| {r['point']} | " + " | ".join(f"{100 * r['accuracy_by_snr'][s]:.1f}" for s in grid) + " |")
-    print("\nthe front's choice at 5 dB (configurations within 5x the cheapest one's channel uses):")
-    print("| channel | configurations | most accurate | least accurate | spread (points) |")
-    print("|---" * 5 + "|")
+    print("\nthe front's choice (configurations within 5x the cheapest one's channel uses):")
+    print("| channel | SNR dB | configurations | most accurate | least accurate | spread (points) |")
+    print("|---" * 6 + "|")
     for ch, c in report["choice_spread"].items():
-        print(f"| {ch} | {c['configurations']} | {c['best']} {100 * c['best_accuracy']:.1f} % | "
+        print(f"| {ch} | {c['snr_db']:g} | {c['configurations']} | {c['best']} {100 * c['best_accuracy']:.1f} % | "
               f"{c['worst']} {100 * c['worst_accuracy']:.1f} % | {c['spread_points']:.1f} |")
 
 

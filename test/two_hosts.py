@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from semcom_ros.nodes.base import use_packaged_dds_profile
+
 
 def sh(*cmd: str) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -39,11 +41,10 @@ class TwoHosts:
             sh("ip", "-n", ns, "route", "add", "224.0.0.0/4", "dev", dev)    # DDS discovery is multicast
 
     def run(self, ns: str, args: list[str], **popen) -> subprocess.Popen:
-        env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
         # the package's Fast DDS profile, as the README tells a team to export it for its camera driver: our nodes
         # set it for themselves, the driver does not, and without it its 640x480 frames hardly reached the nodes
-        profile = Path(__file__).resolve().parent.parent / "config" / "fastdds.xml"
-        env.setdefault("FASTDDS_DEFAULT_PROFILES_FILE", str(profile))
+        use_packaged_dds_profile()
+        env = dict(os.environ, ROS_AUTOMATIC_DISCOVERY_RANGE="SUBNET")    # not localhost: the peer is remote
         return subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, *args], env=env, **popen)
 
     def tx_bytes(self) -> int:
