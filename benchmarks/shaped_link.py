@@ -5,7 +5,10 @@
 Two network namespaces joined by a veth pair (test/two_hosts.py); the robot's
 side is limited by the kernel's token bucket (``tc ... tbf rate R``, 400 ms of
 queue). The camera driver (test/camera_driver.py) sends 640x480 frames at 10
-frames/s on the robot. Schemes, each on a fresh pair of hosts:
+frames/s on the robot: the built-in shelf stream (a robot panning along a
+shelf at 0.5 m/s; the default bundle, scored on the frames with an item at the
+centre) or, with ``--source garments``, the centred garments blown up (the
+``garments`` bundle). Schemes, each on a fresh pair of hosts:
 
 - ``semantic``: camera node on the robot (configuration S2, symbols as float32
   or int8), server node on the server host reading ``channel_symbols`` as they
@@ -22,12 +25,13 @@ frames/s on the robot. Schemes, each on a fresh pair of hosts:
   crosses the link.
 
 A watcher on the server host times each result from the frame's stamp (one
-clock: both hosts are this machine). Writes benchmarks/results/shaped_link.json.
+clock: both hosts are this machine). Writes benchmarks/results/shaped_link_<source>.json.
 """
 from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import platform
@@ -43,37 +47,61 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "test"))
 from two_hosts import TwoHosts, watched  # noqa: E402
 
+from semcom_ros.nodes.symbol_cloud import SYMBOL_FORMATS  # noqa: E402
+
 DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
 SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpeg", "h264", "label")
-POOL = 100      # distinct frames the driver prepares; frame k shows embedded image k % POOL
-BUNDLE = "garments"     # the model those frames are for: the centred garments, blown up to 640x480
+# also h264_crf<N>: the same stream at another constant quality (h264 is CRF 28)
+POOL = 200      # distinct frames the driver prepares (20 s at 10 frames/s); frame k shows pool frame k % POOL
+SOURCES = {"shelf": "default", "garments": "garments"}   # the driver's frames -> the bundle made for them
+SIZE = (640, 480)
 
 
-def node(name: str, *params: str, remap: tuple[str, ...] = ()) -> list[str]:
-    args = [a for p in (*params, f"bundle:={BUNDLE}") for a in ("-p", p)] + [a for r in remap for a in ("-r", r)]
+@functools.lru_cache(maxsize=None)
+def frame_labels(source: str) -> list[int | None]:
+    """The label of each pool frame (None: no item at the centre, not scored)."""
+    if source == "shelf":
+        from camera_driver import shelf_frames
+
+        return shelf_frames(range(POOL), SIZE)[1]
+    from semcom_ros.core.data.datasets import load_embedded_eval
+
+    return [int(v) for v in load_embedded_eval().labels[:POOL]]
+
+
+def node(name: str, *params: str, remap: tuple[str, ...] = (), bundle: str = "default") -> list[str]:
+    args = [a for p in (*params, f"bundle:={bundle}") for a in ("-p", p)] + [a for r in remap for a in ("-r", r)]
     return ["-m", "semcom_ros.nodes.start", name, "--ros-args", *args]
 
 
-def layout(scheme: str) -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
+def layout(scheme: str, bundle: str = "default") -> tuple[dict[str, list[str]], dict[str, list[str]], list[str]]:
     """Robot-side nodes, server-side nodes and the driver's arguments of a scheme."""
+    make = functools.partial(node, bundle=bundle)
     if scheme.startswith("semantic"):
         fmt = scheme.split("_")[1] if "_" in scheme else "float32"
-        return ({"camera": node("camera", "viz_rate_hz:=0.0", "configuration:=S2", f"symbol_format:={fmt}")},
-                {"server": node("server", remap=("received_symbols:=channel_symbols",))}, [])
+        if fmt not in SYMBOL_FORMATS:
+            raise ValueError(f"unknown symbol format in {scheme!r}; use one of {', '.join(SYMBOL_FORMATS)}")
+        return ({"camera": make("camera", "viz_rate_hz:=0.0", "configuration:=S2", f"symbol_format:={fmt}")},
+                {"server": make("server", remap=("received_symbols:=channel_symbols",))}, [])
     if scheme == "jpeg":
-        return {}, {"classifier": node("classifier", "image_transport:=compressed")}, ["--transport", "compressed"]
-    if scheme == "h264":
-        video = ["--transport", "compressed", "--video", "h264"]
-        return {}, {"classifier": node("classifier", "image_transport:=compressed")}, video
+        return {}, {"classifier": make("classifier", "image_transport:=compressed")}, ["--transport", "compressed"]
+    if scheme == "h264" or scheme.startswith("h264_crf"):
+        crf = scheme[len("h264_crf"):] if scheme.startswith("h264_crf") else "28"
+        if not crf.isdigit():
+            raise ValueError(f"h264_crf<N> takes a whole number, got {scheme!r}")
+        video = ["--transport", "compressed", "--video", "h264", "--crf", crf]
+        return {}, {"classifier": make("classifier", "image_transport:=compressed")}, video
     if scheme == "label":
-        return {"classifier": node("classifier")}, {}, []
-    raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES}")
+        return {"classifier": make("classifier")}, {}, []
+    raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES} or h264_crf<N>")
 
 
-def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0) -> dict:
+def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0, source: str = "shelf") -> dict:
     """One scheme on a fresh pair of hosts (link limited to ``mbit_s``, None: unlimited)."""
-    robot_nodes, server_nodes, driver_args = layout(scheme)
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; use one of {', '.join(SOURCES)}")
+    robot_nodes, server_nodes, driver_args = layout(scheme, SOURCES[source])
     hosts = TwoHosts()
     procs: dict[str, subprocess.Popen] = {}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
@@ -85,8 +113,8 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
                 procs[name] = hosts.run(ns, args, **quiet)
         watcher, stop = hosts.watcher(frames / hz + 120)      # returns once the server side has configured
         before = hosts.tx_bytes()
-        driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(hz), "--size", "640x480",
-                                         "--pool", str(POOL), *driver_args],
+        driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(hz), "--size",
+                                         "%dx%d" % SIZE, "--pool", str(POOL), "--source", source, *driver_args],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=frames / hz + 120)[0].decode().strip().splitlines()[-1])
         time.sleep(3.0)                    # what the link still holds (400 ms of queue) and the last results
@@ -98,18 +126,18 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0)
             proc.send_signal(signal.SIGINT)
         exits = {name: proc.wait(timeout=60) for name, proc in procs.items()}
         hosts.close()
-    from semcom_ros.core.data.datasets import load_embedded_eval
-
-    labels = load_embedded_eval().labels
+    labels = frame_labels(source)
+    scored = {i: int(v["class_id"]) == labels[i % POOL] for i, v in got.items() if labels[i % POOL] is not None}
+    scored_sent = sum(labels[k % POOL] is not None for k in range(sent["published"]))
     lat = [v["latency_ms"] for v in got.values()]
-    return {"scheme": scheme, "link_mbit_s": mbit_s, "frames_sent": sent["published"], "delivered": len(got),
+    return {"scheme": scheme, "source": source, "link_mbit_s": mbit_s, "frames_sent": sent["published"],
+            "delivered": len(got),
             "results_per_s": round(len(got) / (frames / hz), 2),      # camera at hz: at most hz
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 1) if lat else None,
             "latency_ms_p95": round(float(np.percentile(lat, 95)), 1) if lat else None,
-            "accuracy_of_delivered": round(float(np.mean([int(v["class_id"]) == labels[i % POOL]
-                                                          for i, v in got.items()])), 4) if got else None,
-            "accuracy_of_sent": round(sum(int(v["class_id"]) == labels[i % POOL] for i, v in got.items())
-                                      / sent["published"], 4),
+            "scored_sent": scored_sent, "scored_delivered": len(scored),   # frames with an item at the centre
+            "accuracy_of_delivered": round(float(np.mean(list(scored.values()))), 4) if scored else None,
+            "accuracy_of_sent": round(sum(scored.values()) / scored_sent, 4) if scored_sent else None,
             "robot_bytes_sent": sent_bytes, "bytes_per_frame_sent": round(sent_bytes / sent["published"], 1),
             "exit_codes": exits}
 
@@ -119,22 +147,26 @@ def main() -> None:
     ap.add_argument("--rates", default="0.5,1,2", help="link rates (Mbit/s)")
     ap.add_argument("--schemes", default=",".join(SCHEMES))
     ap.add_argument("--seconds", type=float, default=20.0, help="stream length per scheme and rate")
-    ap.add_argument("--out", type=Path, default=RESULTS / "shaped_link.json")
+    ap.add_argument("--source", default="shelf", choices=tuple(SOURCES),
+                    help="the camera's frames: the shelf stream (default bundle) or blown-up garments")
+    ap.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/shaped_link_<source>.json")
     args = ap.parse_args()
     rows = []
     for rate in [float(r) for r in args.rates.split(",")]:
         for scheme in args.schemes.split(","):
-            rows.append(run_scheme(scheme, rate, int(args.seconds * 10)))
+            rows.append(run_scheme(scheme, rate, int(args.seconds * 10), source=args.source))
             r = rows[-1]
             print(f"{rate:g} Mbit/s {scheme}: {r['delivered']}/{r['frames_sent']} results, "
                   f"{r['results_per_s']}/s, p50 {r['latency_ms_p50']} ms, p95 {r['latency_ms_p95']} ms, "
                   f"accuracy {r['accuracy_of_sent']}, {r['bytes_per_frame_sent']:.0f} B/frame", flush=True)
     report = {"date": datetime.date.today().isoformat(),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores", "camera": "640x480 at 10 frames/s",
+              "source": args.source, "bundle": SOURCES[args.source],
               "command": f"python benchmarks/shaped_link.py --rates {args.rates} --schemes {args.schemes} "
-                         f"--seconds {args.seconds:g}", "runs": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
+                         f"--seconds {args.seconds:g} --source {args.source}", "runs": rows}
+    out = args.out or RESULTS / f"shaped_link_{args.source}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """A stand-in for a team's camera driver, run as its own OS process by the tests and benchmarks.
 
 Publishes embedded-set images letterboxed into real camera frames (default
-1024x768 bgr8), raw or compressed, best-effort or reliable, with
+1024x768 bgr8) or, with ``--source shelf``, the built-in shelf stream's
+frames (a robot panning along a shelf at ``--speed`` m/s), raw or compressed, best-effort or reliable, with
 ``header.frame_id`` = frame index so results can be matched to frames. With
 ``--corrupt-every K`` every K-th compressed frame carries broken jpeg bytes.
 Prints one JSON line (frames and stamps published) when done.
@@ -14,6 +15,7 @@ import argparse
 import json
 import time
 
+import numpy as np
 import rclpy
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
@@ -46,6 +48,15 @@ def core_labels(bundle_spec, indices, size, configuration: str | dict = "S1") ->
     return out
 
 
+def shelf_frames(indices, size, speed: float = 0.5) -> tuple[list[np.ndarray], list[int | None]]:
+    """The shelf stream's frames ``indices`` at ``size`` (width, height) and their labels (None: not scored)."""
+    from semcom_ros.core.data.scene_sets import shelf_stream
+
+    stream = shelf_stream(speed, width=size[0], height=size[1])
+    frames, labels = zip(*(stream.frame(i) for i in indices)) if len(indices) else ((), ())
+    return list(frames), list(labels)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--frames", type=int, default=50)
@@ -57,9 +68,13 @@ def main(argv=None) -> None:
     ap.add_argument("--corrupt-every", type=int, default=0)
     ap.add_argument("--video", default="", choices=("", "h264", "h265"),
                     help="with --transport compressed: the frames as one H.264/H.265 stream instead of JPEGs")
+    ap.add_argument("--crf", type=int, default=28, help="--video: constant quality (lower: better, more bytes)")
     ap.add_argument("--gop", type=int, default=10, help="--video: frames from one I-frame to the next (divides --pool)")
+    ap.add_argument("--source", default="garments", choices=("garments", "shelf"),
+                    help="garments: embedded images letterboxed; shelf: the built-in shelf stream")
+    ap.add_argument("--speed", type=float, default=0.5, help="--source shelf: m/s along the shelf")
     ap.add_argument("--topic", default="image")
-    ap.add_argument("--start-index", type=int, default=0, help="first embedded image (and frame_id)")
+    ap.add_argument("--start-index", type=int, default=0, help="first embedded image or shelf frame (and frame_id)")
     ap.add_argument("--pool", type=int, default=100, help="distinct frames prepared; they repeat beyond this")
     ap.add_argument("--wait", type=float, default=60.0, help="seconds to wait for a subscriber")
     args = ap.parse_args(argv)
@@ -83,11 +98,12 @@ def main(argv=None) -> None:
     if args.video and args.pool % args.gop:
         raise SystemExit(f"--pool {args.pool} must be a multiple of --gop {args.gop}: the stream repeats from its "
                          "I-frame")
-    video = VideoSender(VideoSettings(codec=args.video, gop=args.gop, fps=max(1, round(args.rate)))) \
+    video = VideoSender(VideoSettings(codec=args.video, gop=args.gop, crf=args.crf, fps=max(1, round(args.rate)))) \
         if args.video else None
-    for k in range(min(args.frames, args.pool)):
-        i = args.start_index + k
-        frame = camera_frame(data.images[i % len(data.images)], width, height)
+    indices = [args.start_index + k for k in range(min(args.frames, args.pool))]
+    shelf = shelf_frames(indices, (width, height), args.speed)[0] if args.source == "shelf" else None
+    for k, i in enumerate(indices):
+        frame = shelf[k] if shelf is not None else camera_frame(data.images[i % len(data.images)], width, height)
         if compressed and video is not None:
             msg = video.message(frame)
         elif compressed:

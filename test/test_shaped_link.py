@@ -23,8 +23,8 @@ MBIT_S, FRAMES = 1.0, 60
 
 def test_semantic_split_delivers_every_frame_where_jpeg_frames_do_not_fit_the_link():
     try:
-        semantic = run_scheme("semantic", MBIT_S, FRAMES)
-        jpeg = run_scheme("jpeg", MBIT_S, FRAMES)
+        semantic = run_scheme("semantic", MBIT_S, FRAMES, source="garments")
+        jpeg = run_scheme("jpeg", MBIT_S, FRAMES, source="garments")
     except (RuntimeError, FileNotFoundError) as exc:
         pytest.fail(f"cannot create two network namespaces with a shaped veth link (needs root, iproute2): {exc}")
     print(semantic, jpeg, file=sys.stderr)
@@ -51,7 +51,7 @@ def test_an_h264_stream_of_the_same_frames_fits_the_link_and_is_classified_after
     from semcom_ros.core.data.video_codec import VideoSettings, encode_stream
 
     try:
-        h264 = run_scheme("h264", MBIT_S, FRAMES)
+        h264 = run_scheme("h264", MBIT_S, FRAMES, source="garments")
     except (RuntimeError, FileNotFoundError) as exc:
         pytest.fail(f"cannot create two network namespaces with a shaped veth link (needs root, iproute2): {exc}")
     print(h264, file=sys.stderr)
@@ -65,3 +65,33 @@ def test_an_h264_stream_of_the_same_frames_fits_the_link_and_is_classified_after
     assert h264["latency_ms_p95"] < 400, h264
     assert h264["accuracy_of_delivered"] >= 0.7, h264            # the decoded pictures are classified right
     assert h264["robot_bytes_sent"] >= 0.9 * FRAMES * stream_bits_per_s / 10 / 8, h264    # it crossed the veth
+
+
+def test_each_scheme_runs_the_bundle_made_for_the_frames_and_h264_takes_its_quality_from_the_name():
+    from shaped_link import SOURCES, layout
+
+    robot, server, driver = layout("h264_crf35", SOURCES["shelf"])
+    assert not robot and driver[-2:] == ["--crf", "35"] and "bundle:=default" in server["classifier"]
+    assert layout("h264", SOURCES["garments"])[2][-2:] == ["--crf", "28"]
+    robot, server, _ = layout("semantic_coded4", SOURCES["garments"])
+    assert "symbol_format:=coded4" in robot["camera"] and "bundle:=garments" in server["server"]
+    for bad in ("h264_crfhigh", "semantic_coded9", "mpeg2"):
+        with pytest.raises(ValueError, match="unknown|whole number"):
+            layout(bad)
+
+
+def test_the_driver_sends_the_shelf_frames_the_benchmark_scores_with():
+    from camera_driver import shelf_frames
+    from shaped_link import POOL, frame_labels
+
+    from semcom_ros.core.data.scene_sets import shelf_stream
+
+    frames, labels = shelf_frames([5, 17], (320, 240), speed=0.5)
+    stream = shelf_stream(0.5, width=320, height=240)
+    assert [f.shape for f in frames] == [(240, 320, 3)] * 2 and labels == [stream.label(5), stream.label(17)]
+    assert np.array_equal(frames[1], stream.frame(17)[0])
+    scored = frame_labels("shelf")
+    assert len(scored) == POOL and scored[:20] == [shelf_stream(0.5).label(t) for t in range(20)]
+    assert 0 < sum(v is None for v in scored) < POOL      # frames between items are not scored
+    with pytest.raises(ValueError, match="unknown source"):
+        run_scheme("h264", MBIT_S, FRAMES, source="webcam")
