@@ -1,6 +1,6 @@
 """The built-in bundle's joint front as the README shows it: Table I analogue, accuracy vs SNR, two plots.
 
-    python benchmarks/front_table.py [--bundle default] [--rounds 5]
+    python benchmarks/front_table.py [--bundle default] [--rounds 5] [--threads 1]
 
 Rows: no merging at every rate (from each rate front's baselines) and the joint
 operating points S1, S2, S3. Accuracy figures come from the front files (held-out
@@ -131,9 +131,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bundle", default="default")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (1: as the camera node runs it)")
     ap.add_argument("--out", type=Path, default=RESULTS / "front_table.json")
     args = ap.parse_args()
-    torch.set_num_threads(1)            # as the camera node runs it
+    torch.set_num_threads(args.threads)
     bundle = load_bundle(args.bundle)
     link = bundle.link(bundle.rates[0], all_rates=True)
     front = bundle.front(link.rate, link.depth)
@@ -151,7 +152,8 @@ def main() -> None:
                       "channel_uses": conf.channel_uses, "compression_ratio": round(conf.channel_uses / values, 4),
                       "edge_ms_eager": ms[conf.name]["eager"], "edge_ms_captured": ms[conf.name]["captured"]})
     report = {"date": datetime.date.today().isoformat(),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, 1 torch thread, torch {torch.__version__}",
+              "machine": f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch thread(s), "
+                         f"torch {torch.__version__}", "threads": args.threads,
               "bundle": bundle.name, "joint_front": {"configurations": len(front.configurations),
                                                      "rules": front.raw["operating_point_rules"],
                                                      "sources": front.raw.get("sources")},
