@@ -1,4 +1,4 @@
-"""Accuracy vs SNR of the embedded model: unmerged and a merged schedule, on every channel model.
+"""Accuracy vs SNR of a bundle (default: the built-in one): unmerged and a merged schedule, on every channel model.
 
 AWGN and i.i.d. Rayleigh with known CSI, then every registered channel model with
 pilot CSI as the ROS link runs it (default link conditions: 1 m/s at 2.4 GHz, K = 3,
@@ -49,7 +49,8 @@ def main() -> None:
                          "noiseless": res.accuracy, "gmacs": res.gmacs, "channel_uses": res.channel_uses,
                          "compression_ratio": res.channel_uses / link.input_values(),
                          "by_snr": res.accuracy_by_snr})
-    print(f"{len(y)} embedded test images, JSCC {args.rate} symbols/token\n")
+    print(f"{len(y)} evaluation images of bundle {bundle.name} ({bundle.eval_images}), "
+          f"JSCC {args.rate} symbols/token\n")
     print("| schedule | channel | GMACs | channel uses (k/HWC) | noiseless | "
           + " | ".join(f"{s:g} dB" for s in SNRS) + " |")
     print("|---" * (5 + len(SNRS)) + "|")
