@@ -3,7 +3,7 @@
     python benchmarks/adaptive_rate.py [--channel correlated_rayleigh --speed 2] [--budget-share 0.4]
     python benchmarks/adaptive_rate.py --sweep [--channel ...]      # budget shares 0.2..0.6 x seeds 0..9
 
-The embedded set's held-out images (those no front search saw) stream through the
+The bundle's held-out evaluation images (those no front search saw) stream through the
 core (no ROS) at 10 frames/s along one
 seeded random-walk mean-SNR trace over -10...25 dB (the channel emulator's
 ``random_walk`` profile) on ``--channel`` (a registered model; fading with pilot
@@ -193,7 +193,8 @@ def main() -> None:
     if args.channel != "awgn":
         targets["joint_at_least_best_fixed_plus_2_points"] = best_fixed is None or \
             joint["accuracy"] >= best_fixed["accuracy"] + 0.02
-    report = {"date": datetime.date.today().isoformat(), "images": f"embedded set {searched}..{len(data.labels) - 1}",
+    report = {"date": datetime.date.today().isoformat(),
+              "images": f"{bundle.eval_images} set {searched}..{len(data.labels) - 1}",
               "machine": machine(), "bundle": bundle.name, "frames": n, "hz": args.hz, "budget": round(budget, 2),
               "budget_rule": f"{args.budget_share} x unmerged rate-4 channel uses per frame", "v": args.v,
               "slack_frames": args.slack_frames,

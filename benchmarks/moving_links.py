@@ -176,7 +176,8 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     report = {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-              "bundle": bundle.name, "images": f"embedded set {searched}.., {n} frames per cell", "hz": args.hz,
+              "bundle": bundle.name, "images": f"{bundle.eval_images} set {searched}.., {n} frames per cell",
+              "hz": args.hz,
               "budget": round(budget, 2), "policy": "lyapunov over the joint front, V = 20",
               "channel": "correlated_rayleigh, pilot CSI", "trajectory": "3..30 m, exponent 3, 6 dB over 10 m",
               "cells": rows}
