@@ -3,7 +3,7 @@
     python benchmarks/pipeline_processes.py [--frame-size 640x480] [--frames 300] [--runs 3]
 
 The three nodes start as separate processes (as the launch files start them)
-and a camera-driver process (test/camera_driver.py) sends bgr8 frames at
+and a camera-driver process (test/camera_driver.py) sends the shelf stream's bgr8 frames at
 ``--rate`` Hz, then at ``--overload-rate`` Hz. In the same run, the *transport
 floor*: the same three hops with the same message types and sizes through relay
 processes that do no work.
@@ -21,6 +21,7 @@ benchmarks/results/pipeline_processes.json.
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
@@ -136,7 +137,7 @@ def run_stages(cmds: dict[str, list[str]], watch: Watch, executor, ready: set[st
 
 def measure(args, watch: Watch, executor, records: int, m: int) -> dict:
     """The transport floor, then the nodes."""
-    size = ["--size", args.frame_size]
+    size = ["--size", args.frame_size, "--source", "shelf"]     # the built-in bundle's task: the shelf stream
     paced = ["--frames", str(args.frames), "--rate", str(args.rate), *size, "--start-index", "0"]
     over = ["--frames", str(int(args.overload_rate * args.overload_s)), "--rate", str(args.overload_rate), *size,
             "--start-index", "100000", "--pool", "20"]
@@ -195,7 +196,8 @@ def main(argv: list[str] | None = None) -> None:
     use_packaged_dds_profile()
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
     # the relays send what the camera sends in this configuration: pilot records + tokens
-    conf = load_bundle("default").front(4).get(args.configuration)
+    bundle = load_bundle("default")
+    conf = bundle.front(4).get(args.configuration)
     records = 4 + int(round(conf.channel_uses / conf.rate))
     rclpy.init()
     watch = Watch()
@@ -209,7 +211,8 @@ def main(argv: list[str] | None = None) -> None:
         rclpy.try_shutdown()
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, Fast DDS",
-        "model": "default (embedded Fashion-MNIST ViT)", "configuration": args.configuration,
+        "date": datetime.date.today().isoformat(),
+        "model": f"bundle {bundle.name} ({bundle.eval_images} task)", "configuration": args.configuration,
         "frame": f"{args.frame_size} bgr8, sensor-data QoS (depth 1)", "paced_rate_hz": args.rate,
         "overload_rate_hz": args.overload_rate, "runs": len(runs),
         "overhead_vs_floor_runs": [round(r["overhead_vs_floor"], 3) for r in runs],
