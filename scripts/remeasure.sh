@@ -129,6 +129,7 @@ PY
     rm -rf "$work/demo"
     bash scripts/demo.sh --duration 60 --quiet --out "$work/demo" | tee "$work/demo.json"
     cp "$work/demo/demo.png" benchmarks/results/demo.png
+    cp "$work/demo/frames.png" benchmarks/results/demo_frames.png
     cp "$work/demo.json" benchmarks/results/demo.json
     "$bin/python" benchmarks/video_baseline.py | tee "$work/video_baseline.md"
     "$bin/python" benchmarks/adaptive_rate.py --sweep | tee "$work/adaptive_sweep.md"

@@ -13,6 +13,12 @@ def test_short_demo_writes_its_report_and_switches_rate_with_the_policy(tmp_path
     # frames like those the default bundle was trained for: the shelf for a scene model
     assert summary["source"] == ("scenes" if load_bundle("default").eval_images == "scenes" else "embedded")
     assert (tmp_path / "demo.png").stat().st_size > 10_000 and "JSCC rate" in (tmp_path / "report.md").read_text()
+    # the report shows what the camera saw with what the server said: frames spread over the run
+    assert summary["sheet_frames"] == 8 and (tmp_path / "frames.png").stat().st_size > 50_000
+    assert "frames.png" in (tmp_path / "report.md").read_text()
+    names = set(load_bundle("default").class_names)
+    assert all(r["said"] in names and r["truth"] in names | {""} for r in rows)
+    assert all((r["truth"] == "") == (r["correct"] is None) for r in rows)
     front = load_bundle("default").front(4)
     assert all(r["channel_uses"] == r["rate"] * r["tokens"] and r["rate"] in front.rates for r in rows)
     # above chance (0.10): the garments at 0.6; the shelf is harder than the scenes the default was trained on

@@ -16,18 +16,25 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
+import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import Image
 from std_msgs.msg import Float32
 
 from ..core.link.channel_models import CHANNELS
 from ..nodes import system
 from ..nodes.base import RELIABLE, use_packaged_dds_profile
+from ..nodes.msg_convert import image_to_array
 
 ROW = ("{t:6.1f}  {snr:6.1f}  {est:6.1f}  {conf:>16}  {rate:>4}  {tokens:>6}  {uses:>5}  {gmacs:>8}  {ok:>3}  "
        "{acc:6.1%}  {lat:7.1f}")
+THUMB = (192, 144)         # width, height of the frames kept for the report's sheet
+SHEET = 8                  # frames on the sheet, spread over the run
 HEADER = "  t(s)  SNR dB  est dB     configuration  rate  tokens  uses     GMACs  ok?  run.acc  lat(ms)"
 
 
@@ -37,10 +44,13 @@ class Monitor(Node):
     def __init__(self, quiet: bool = False):
         super().__init__("semcom_demo_monitor")
         self.quiet, self.t0 = quiet, time.monotonic()
-        self.truth: dict[tuple[int, int], int] = {}
+        self.truth: dict[tuple[int, int], tuple[int, str]] = {}
+        self.thumbs: dict[tuple[int, int], np.ndarray] = {}
         self.snr = float("nan")
         self.rows: list[dict] = []
+        self.sheet: list[tuple[dict, np.ndarray]] = []     # (row, thumbnail) of every classified frame seen
         self.create_subscription(DiagnosticArray, "ground_truth", self.on_truth, RELIABLE)
+        self.create_subscription(Image, "image", self.on_image, qos_profile_sensor_data)
         self.create_subscription(DiagnosticArray, "classification", self.on_result, RELIABLE)
         self.create_subscription(Float32, "link_snr", lambda m: setattr(self, "snr", m.data), RELIABLE)
         if not quiet:
@@ -48,17 +58,29 @@ class Monitor(Node):
 
     def on_truth(self, msg: DiagnosticArray) -> None:
         values = {kv.key: kv.value for kv in msg.status[0].values}
-        self.truth[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = int(values["class_id"])
+        self.truth[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = (int(values["class_id"]), values["label"])
+
+    def on_image(self, msg: Image) -> None:
+        """A small copy of what the camera saw, for the report's sheet of frames (the last 50 kept)."""
+        self.thumbs[(msg.header.stamp.sec, msg.header.stamp.nanosec)] = cv2.resize(
+            image_to_array(msg), THUMB, interpolation=cv2.INTER_AREA)
+        while len(self.thumbs) > 50:
+            self.thumbs.pop(next(iter(self.thumbs)))
 
     def on_result(self, msg: DiagnosticArray) -> None:
         v = {kv.key: kv.value for kv in msg.status[0].values}
-        truth = self.truth.pop((msg.header.stamp.sec, msg.header.stamp.nanosec), None)
+        stamp = (msg.header.stamp.sec, msg.header.stamp.nanosec)
+        truth, truth_label = self.truth.pop(stamp, (None, ""))
+        thumb = self.thumbs.pop(stamp, None)
         correct = None if truth is None else int(v["class_id"]) == truth
         row = {"t": time.monotonic() - self.t0, "snr": self.snr, "est": float(v["estimated_snr_db"]),
                "conf": v["configuration"], "rate": int(v["rate"]), "tokens": int(v["tokens"]),
                "gmacs": float(v["gmacs"]),
-               "channel_uses": int(v["channel_uses"]), "correct": correct, "latency_ms": 1e3 * float(v["latency_s"])}
+               "channel_uses": int(v["channel_uses"]), "correct": correct, "latency_ms": 1e3 * float(v["latency_s"]),
+               "said": v.get("label", v["class_id"]), "truth": truth_label}
         self.rows.append(row)
+        if thumb is not None:
+            self.sheet.append((row, thumb))
         judged = [r["correct"] for r in self.rows if r["correct"] is not None]
         acc = sum(judged) / len(judged) if judged else float("nan")
         row["running_accuracy"] = acc
@@ -69,8 +91,8 @@ class Monitor(Node):
                              acc=acc, lat=row["latency_ms"]), flush=True)
 
 
-def write_report(rows: list[dict], out: Path, args) -> dict:
-    from .plots import pyplot
+def write_report(rows: list[dict], out: Path, args, sheet: list[tuple[dict, np.ndarray]] = ()) -> dict:
+    from .plots import frame_sheet, pyplot
 
     plt = pyplot()
     out.mkdir(parents=True, exist_ok=True)
@@ -119,8 +141,15 @@ def write_report(rows: list[dict], out: Path, args) -> dict:
              "", "Frames per JSCC rate: " + ", ".join(f"{m}: {n}" for m, n in summary["frames_by_rate"].items())
              + f" ({summary['rate_switches']} rate switches)", "",
              "![SNR, configuration, rate, channel uses, GMACs and accuracy over time](demo.png)", ""]
+    if sheet:
+        picks = [sheet[round(i)] for i in np.linspace(0, len(sheet) - 1, min(SHEET, len(sheet)))]
+        frame_sheet(picks, out / "frames.png")
+        lines += ["What the camera saw and what the server said (green: right, red: wrong, grey: no item at the "
+                  "centre, not scored), with the configuration and the link's mean SNR:", "",
+                  "![frames across the run with their labels](frames.png)", ""]
     (out / "report.md").write_text("\n".join(lines))
     (out / "rows.json").write_text(json.dumps(rows))
+    summary["sheet_frames"] = min(SHEET, len(sheet))
     return summary
 
 
@@ -165,13 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         executor.shutdown()
         rows = nodes[0].rows if "nodes" in locals() else []
+        sheet = nodes[0].sheet if "nodes" in locals() else []
         for n in locals().get("nodes", []):
             n.destroy_node()
         rclpy.try_shutdown()
     if not rows:
         print("semcom-demo: no frames were classified", file=sys.stderr)
         return 1
-    summary = write_report(rows, args.out, args)
+    summary = write_report(rows, args.out, args, sheet)
     print(json.dumps({"report": str(args.out / "report.md"), "source": source, **summary}))
     return 0
 

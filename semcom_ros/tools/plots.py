@@ -1,7 +1,9 @@
-"""Plots of a front file: the front against the baselines, and accuracy vs SNR."""
+"""Plots the tools write: a front against its baselines, accuracy vs SNR, the demo's frames."""
 from __future__ import annotations
 
 from pathlib import Path
+
+import numpy as np
 
 
 def pyplot():
@@ -58,4 +60,23 @@ def finish(plt, fig, ax, path: Path, xlabel: str, ylabel: str, title: str) -> No
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def frame_sheet(samples: list[tuple[dict, "np.ndarray"]], path: Path, per_row: int = 4) -> None:
+    """What the camera saw beside what the server said, the configuration and the link, for a few frames."""
+    plt = pyplot()
+    cols = min(per_row, len(samples))
+    rows = -(-len(samples) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.3 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (row, image) in zip(axes.flat, samples):
+        ax.imshow(image)
+        truth = row["truth"] or "none (no item at the centre)"
+        ax.set_title(f"t {row['t']:.0f} s, said: {row['said']}\ntruth: {truth}\n{row['conf']}, link "
+                     f"{row['snr']:.1f} dB", fontsize=8,
+                     color={True: "tab:green", False: "tab:red", None: "dimgrey"}[row["correct"]])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
