@@ -18,9 +18,9 @@ centre) or, with ``--source garments``, the centred garments blown up (the
 - ``jpeg``: the driver's frames as ``sensor_msgs/CompressedImage`` (JPEG,
   quality 90, image_transport's naming) over the link, the classifier node
   (the whole model) on the server;
-- ``h264``: the driver's frames as one H.264 stream (GOP 10, CRF 28,
-  zero-latency) in ``CompressedImage`` (``format: h264``), decoded in order by
-  the classifier node on the server;
+- ``h264``, ``h265``: the driver's frames as one H.264/H.265 stream (GOP 10,
+  CRF 28 or the ``_crf<N>`` in the name, zero-latency) in ``CompressedImage``
+  (``format: h264``/``h265``), decoded in order by the classifier node on the server;
 - ``label``: the classifier node on the robot; only its ``classification``
   crosses the link.
 
@@ -51,8 +51,8 @@ from semcom_ros.nodes.symbol_cloud import SYMBOL_FORMATS  # noqa: E402
 
 DRIVER = ROOT / "test" / "camera_driver.py"
 RESULTS = Path(__file__).parent / "results"
-SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpeg", "h264", "label")
-# also h264_crf<N>: the same stream at another constant quality (h264 is CRF 28)
+SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpeg", "h264", "h265", "label")
+# also semantic_coded4, h264_crf<N>, h265_crf<N>: the same stream at another constant quality (default CRF 28)
 POOL = 200      # distinct frames the driver prepares (20 s at 10 frames/s); frame k shows pool frame k % POOL
 SOURCES = {"shelf": "default", "garments": "garments"}   # the driver's frames -> the bundle made for them
 SIZE = (640, 480)
@@ -86,15 +86,15 @@ def layout(scheme: str, bundle: str = "default") -> tuple[dict[str, list[str]], 
                 {"server": make("server", remap=("received_symbols:=channel_symbols",))}, [])
     if scheme == "jpeg":
         return {}, {"classifier": make("classifier", "image_transport:=compressed")}, ["--transport", "compressed"]
-    if scheme == "h264" or scheme.startswith("h264_crf"):
-        crf = scheme[len("h264_crf"):] if scheme.startswith("h264_crf") else "28"
-        if not crf.isdigit():
-            raise ValueError(f"h264_crf<N> takes a whole number, got {scheme!r}")
-        video = ["--transport", "compressed", "--video", "h264", "--crf", crf]
+    codec, sep, crf = scheme.partition("_crf")
+    if codec in ("h264", "h265"):
+        if sep and not crf.isdigit():
+            raise ValueError(f"{codec}_crf<N> takes a whole number, got {scheme!r}")
+        video = ["--transport", "compressed", "--video", codec, "--crf", crf or "28"]
         return {}, {"classifier": make("classifier", "image_transport:=compressed")}, video
     if scheme == "label":
         return {"classifier": make("classifier")}, {}, []
-    raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES} or h264_crf<N>")
+    raise ValueError(f"unknown scheme {scheme!r}; use one of {SCHEMES} or h264_crf<N>/h265_crf<N>")
 
 
 def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0, source: str = "shelf") -> dict:

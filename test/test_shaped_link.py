@@ -73,9 +73,10 @@ def test_each_scheme_runs_the_bundle_made_for_the_frames_and_h264_takes_its_qual
     robot, server, driver = layout("h264_crf35", SOURCES["shelf"])
     assert not robot and driver[-2:] == ["--crf", "35"] and "bundle:=default" in server["classifier"]
     assert layout("h264", SOURCES["garments"])[2][-2:] == ["--crf", "28"]
+    assert layout("h265_crf30")[2][-4:] == ["--video", "h265", "--crf", "30"]
     robot, server, _ = layout("semantic_coded4", SOURCES["garments"])
     assert "symbol_format:=coded4" in robot["camera"] and "bundle:=garments" in server["server"]
-    for bad in ("h264_crfhigh", "semantic_coded9", "mpeg2"):
+    for bad in ("h264_crfhigh", "h265_crf", "semantic_coded9", "mpeg2", "h264_x"):
         with pytest.raises(ValueError, match="unknown|whole number"):
             layout(bad)
 
