@@ -48,7 +48,8 @@ class Monitor(Node):
         self.thumbs: dict[tuple[int, int], np.ndarray] = {}
         self.snr = float("nan")
         self.rows: list[dict] = []
-        self.sheet: list[tuple[dict, np.ndarray]] = []     # (row, thumbnail) of every classified frame seen
+        self.sheet: list[tuple[dict, np.ndarray]] = []     # (row, thumbnail), every stride-th classified frame
+        self.stride = 1                                      # doubles as the run goes on: memory stays bounded
         self.create_subscription(DiagnosticArray, "ground_truth", self.on_truth, RELIABLE)
         self.create_subscription(Image, "image", self.on_image, qos_profile_sensor_data)
         self.create_subscription(DiagnosticArray, "classification", self.on_result, RELIABLE)
@@ -79,8 +80,10 @@ class Monitor(Node):
                "channel_uses": int(v["channel_uses"]), "correct": correct, "latency_ms": 1e3 * float(v["latency_s"]),
                "said": v.get("label", v["class_id"]), "truth": truth_label}
         self.rows.append(row)
-        if thumb is not None:
+        if thumb is not None and len(self.rows) % self.stride == 0:
             self.sheet.append((row, thumb))
+            if len(self.sheet) > 4 * SHEET:
+                self.sheet, self.stride = self.sheet[::2], 2 * self.stride
         judged = [r["correct"] for r in self.rows if r["correct"] is not None]
         acc = sum(judged) / len(judged) if judged else float("nan")
         row["running_accuracy"] = acc
