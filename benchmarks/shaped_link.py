@@ -56,15 +56,17 @@ SCHEMES = ("semantic", "semantic_int8", "semantic_int4", "semantic_coded8", "jpe
 POOL = 200      # distinct frames the driver prepares (20 s at 10 frames/s); frame k shows pool frame k % POOL
 SOURCES = {"shelf": "default", "garments": "garments"}   # the driver's frames -> the bundle made for them
 SIZE = (640, 480)
+SPEED = 0.5     # m/s along the shelf: the driver's frames and the labels they are scored with
 
 
 @functools.lru_cache(maxsize=None)
 def frame_labels(source: str) -> list[int | None]:
-    """The label of each pool frame (None: no item at the centre, not scored)."""
+    """The label of each pool frame (None: no item at the centre, not scored); the stream labels without rendering."""
     if source == "shelf":
-        from camera_driver import shelf_frames
+        from semcom_ros.core.data.scene_sets import shelf_stream
 
-        return shelf_frames(range(POOL), SIZE)[1]
+        stream = shelf_stream(SPEED, width=SIZE[0], height=SIZE[1])
+        return [stream.label(t) for t in range(POOL)]
     from semcom_ros.core.data.datasets import load_embedded_eval
 
     return [int(v) for v in load_embedded_eval().labels[:POOL]]
@@ -114,7 +116,8 @@ def run_scheme(scheme: str, mbit_s: float | None, frames: int, hz: float = 10.0,
         watcher, stop = hosts.watcher(frames / hz + 120)      # returns once the server side has configured
         before = hosts.tx_bytes()
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(hz), "--size",
-                                         "%dx%d" % SIZE, "--pool", str(POOL), "--source", source, *driver_args],
+                                         "%dx%d" % SIZE, "--pool", str(POOL), "--source", source, "--speed", str(SPEED),
+                                         *driver_args],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=frames / hz + 120)[0].decode().strip().splitlines()[-1])
         time.sleep(3.0)                    # what the link still holds (400 ms of queue) and the last results
