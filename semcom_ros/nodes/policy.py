@@ -120,7 +120,8 @@ class PolicyNode(PolicyHost):
             self.active = name
             self.pub.publish(String(data=name))
             self.counters["switches"] += 1
-            self.get_logger().info(f"configuration -> {self.front.label(name)} (SNR {self.last_snr:.1f} dB)")
+            why = f"SNR {self.last_snr:.1f} dB" if math.isfinite(self.last_snr) else "before any link SNR"
+            self.get_logger().info(f"configuration -> {self.front.label(name)} ({why})")
 
     def diagnostic_values(self):
         return {"mode": self.p("mode"), "accuracy_tables": self.channel_in_use(),
