@@ -72,7 +72,7 @@ def test_robot_and_server_on_two_hosts_over_udp():
         driver = hosts.run(hosts.robot, [str(DRIVER), "--frames", str(frames), "--rate", str(RATE),
                                          "--size", "640x480"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         sent = json.loads(driver.communicate(timeout=180)[0].decode().strip().splitlines()[-1])
-        got = drained(watcher, stop_watching)
+        got = watched(watcher, stop=stop_watching)
         sent_bytes = hosts.tx_bytes() - before
         assert got, "nothing classified on the server side"
     finally:
@@ -117,7 +117,7 @@ def test_a_fleet_across_two_hosts_robots_on_one_side_one_server_and_fleet_policy
                                            "--rate", str(rate), "--size", "640x480", "--start-index", str(1000 * i)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i, r in enumerate(robots)]
         sent = [json.loads(d.communicate(timeout=180)[0].decode().strip().splitlines()[-1]) for d in drivers]
-        got = drained(watcher, stop_watching)
+        got = watched(watcher, stop=stop_watching)
         sent_bytes = hosts.tx_bytes() - before
     finally:
         exits = stop(nodes)
@@ -138,19 +138,6 @@ def test_a_fleet_across_two_hosts_robots_on_one_side_one_server_and_fleet_policy
     assert all(k // 1000 < len(robots) and k % 1000 < per_robot for k in got)     # only frames sent
     assert sent_bytes >= symbol_bytes(got), f"{sent_bytes} bytes left the robot host, the symbols alone are more"
     assert_clean(exits)
-
-
-def drained(watcher: subprocess.Popen, stop_watching: Path, grace: float = 10.0) -> dict[int, dict]:
-    """What the watcher saw once the stream has ended.
-
-    It stops by itself when every frame came, else ``grace`` seconds after the last one
-    was sent: a lost frame must not cost the watcher's whole timeout.
-    """
-    try:
-        watcher.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        stop_watching.touch()
-    return watched(watcher)
 
 
 def load_front():

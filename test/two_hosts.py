@@ -73,9 +73,21 @@ class TwoHosts:
            "rate", f"{int(mbit_s * 1000)}kbit", "burst", f"{burst_kbit}kbit", "latency", f"{latency_ms}ms")
 
 
-def watched(proc: subprocess.Popen, timeout: float = 120) -> dict[int, dict]:
-    """What a watcher saw: frame index -> its classification values and ``latency_ms``."""
-    out, err = proc.communicate(timeout=timeout)
+def watched(proc: subprocess.Popen, timeout: float = 120, stop: Path | None = None,
+            grace: float = 10.0) -> dict[int, dict]:
+    """What a watcher saw: frame index -> its classification values and ``latency_ms``.
+
+    With ``stop`` (the stream has ended): the watcher ends by itself once every frame
+    came, else it is stopped ``grace`` seconds from now, so a lost frame does not cost its
+    whole timeout. Its output is read meanwhile (a long result line fills the pipe).
+    """
+    try:
+        out, err = proc.communicate(timeout=grace if stop else timeout)
+    except subprocess.TimeoutExpired:
+        if stop is None:
+            raise
+        stop.touch()
+        out, err = proc.communicate(timeout=timeout)
     if not out.strip():
         raise AssertionError(f"the watcher printed nothing: {err.decode()[-2000:]}")
     return {int(k): v for k, v in json.loads(out.decode().strip().splitlines()[-1]).items()}
