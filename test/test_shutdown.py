@@ -193,3 +193,30 @@ def test_stop_shows_what_a_process_that_did_not_exit_cleanly_wrote(capsys):
     assert system.stop({"crashed": crashed, "clean": clean}) == {"crashed": 3, "clean": 0}
     err = capsys.readouterr().err
     assert "crashed exited with 3" in err and "native stack here" in err and "not shown" not in err
+
+
+def test_the_teardown_waits_for_the_signal_threads_shutdown_and_not_forever():
+    """rclpy's signal thread shuts the context down after the main thread saw KeyboardInterrupt: wait for it."""
+    import threading
+
+    import rclpy
+    from rclpy.context import Context
+
+    from semcom_ros.nodes.process import settle
+
+    context = Context()
+    rclpy.init(context=context)
+    try:
+        late = threading.Timer(0.3, context.try_shutdown)      # what the signal thread does, late
+        late.start()
+        settle(context, limit=30.0)
+        assert not context.ok()
+        late.join()
+        other = Context()
+        rclpy.init(context=other)                              # no signal thread will shut this one down
+        t0 = time.monotonic()
+        settle(other, limit=0.2)
+        assert other.ok() and time.monotonic() - t0 < 5.0
+        other.try_shutdown()
+    finally:
+        context.try_shutdown()

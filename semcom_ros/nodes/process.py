@@ -6,6 +6,7 @@ import faulthandler
 import os
 import signal
 import sys
+import time
 from typing import Callable
 
 import rclpy
@@ -21,6 +22,12 @@ from .base import use_packaged_dds_profile
 # gets this long, then faulthandler's own thread, which needs no GIL, prints where it stuck and ends
 # the process with status 1: inside ros2 launch's 5-s SIGINT grace, never a core lost until reboot.
 TEARDOWN_LIMIT_S = 4.0
+# On Ctrl-C rclpy's own signal thread triggers the executors' SIGINT guard conditions and then shuts
+# the context down, while this (main) thread already sees KeyboardInterrupt. Tearing down meanwhile
+# frees what that thread is using (the executor unregisters its guard condition, which frees the list
+# being walked): a rare segfault in a thread that is not Python's, exit status -11 instead of 0. So the
+# teardown waits for that thread's shutdown first, this long at most (ours is ms).
+SIGNAL_THREAD_LIMIT_S = 1.0
 
 
 def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) -> None:
@@ -38,12 +45,13 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     executor = SingleThreadedExecutor()
     node = None
     failed = None
+    interrupted = False
     try:
         node = node_factory()    # a managed node with autostart configures and activates here, or says why not
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        interrupted = True
     except Exception as exc:
         # with the context gone, the signal's shutdown raced the executor (e.g. RCLError creating a
         # wait set): a clean stop
@@ -56,6 +64,8 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         # Ctrl-C in a terminal reaches every process of the group and ros2 launch sends its
         # own SIGINT too: a second one must not interrupt the teardown.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if interrupted or not context.ok():
+            settle(context)
         faulthandler.dump_traceback_later(TEARDOWN_LIMIT_S, exit=True)
         teardown(executor, node, quiet=node is None)
         faulthandler.cancel_dump_traceback_later()
@@ -76,6 +86,14 @@ def leave(status: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(status)
+
+
+def settle(context, limit: float = SIGNAL_THREAD_LIMIT_S) -> None:
+    """Return once rclpy's signal thread has shut ``context`` down (or ``limit`` has passed)."""
+    end = time.monotonic() + limit
+    while context.ok() and time.monotonic() < end:
+        time.sleep(0.005)
+    time.sleep(0.02)        # the context is marked invalid first; the rest of its shutdown is a flag
 
 
 def teardown(executor, node, quiet: bool) -> None:
