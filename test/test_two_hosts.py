@@ -38,10 +38,12 @@ def two_hosts() -> TwoHosts:
 
 
 def stop(nodes: dict) -> dict:
-    """Ctrl-C to every node; name -> (exit status, stderr)."""
-    for proc in nodes.values():
+    """Ctrl-C to one node after another (as ``system.stop`` does); name -> (exit status, stderr)."""
+    out = {}
+    for name, proc in nodes.items():
         proc.send_signal(signal.SIGINT)
-    return {name: (proc.wait(timeout=60), proc.stderr.read().decode(errors="replace")) for name, proc in nodes.items()}
+        out[name] = (proc.wait(timeout=60), proc.stderr.read().decode(errors="replace"))
+    return out
 
 
 def symbol_bytes(got: dict) -> int:
