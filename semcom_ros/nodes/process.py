@@ -40,6 +40,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     executor was doing when the context went away ends quietly with status 0.
     """
     use_packaged_dds_profile()
+    signalled = watch_sigint()      # before rclpy.init, whose signal handler chains to this one
     rclpy.init(args=args)
     context = rclpy.get_default_context()
     executor = SingleThreadedExecutor()
@@ -53,9 +54,11 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     except (KeyboardInterrupt, ExternalShutdownException):
         interrupted = True
     except Exception as exc:
-        # with the context gone, the signal's shutdown raced the executor (e.g. RCLError creating a
-        # wait set): a clean stop
-        if context.ok():
+        # Ctrl-C raced the executor: with the context gone (e.g. RCLError creating a wait set), or
+        # KeyboardInterrupt raised inside rclpy's C++ while it built a message, which pybind11 hands
+        # on as a RuntimeError ("Unable to convert call argument '0' to Python object"): a clean stop
+        interrupted = signalled()
+        if context.ok() and not interrupted:
             if node is not None:        # a crash while running: keep the traceback
                 raise
             failed = f"{getattr(node_factory, '__name__', 'node')} cannot start: {exc}"
@@ -70,6 +73,22 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         teardown(executor, node, quiet=node is None)
         faulthandler.cancel_dump_traceback_later()
     leave(1 if failed else 0)
+
+
+def watch_sigint() -> Callable[[], bool]:
+    """Python's own Ctrl-C handler (KeyboardInterrupt), remembering that it ran.
+
+    The KeyboardInterrupt can surface disguised as another exception (see ``run_node``); whether
+    a Ctrl-C arrived cannot be read from the exception, so it is recorded when it arrives.
+    """
+    seen = []
+
+    def handler(signum, frame):
+        seen.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    return lambda: bool(seen)
 
 
 def leave(status: int) -> None:
