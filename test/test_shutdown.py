@@ -66,8 +66,9 @@ def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
             for proc in procs.values():
                 proc.send_signal(signal.SIGINT)
             stuck_here = False
+            errs = {}
             for name, proc in procs.items():
-                err = proc.communicate(timeout=60)[1].decode(errors="replace")
+                err = errs[name] = proc.communicate(timeout=60)[1].decode(errors="replace")
                 if middleware_livelock(proc.returncode, err):
                     stuck.append(f"round {round_} {name}")
                     stuck_here = True
@@ -79,7 +80,8 @@ def test_sigint_under_load_ends_every_node_with_status_0_and_no_traceback():
             # except one whose participant was never destroyed (the livelock)
             left = shm_segments() - segments
             if left and not stuck_here:
-                problems.append(f"round {round_}: shared-memory segments outlived the nodes: {sorted(left)}")
+                said = "".join(f"\n--- {n}:\n{e[-600:]}" for n, e in errs.items() if e.strip())
+                problems.append(f"round {round_}: shared-memory segments outlived the nodes: {sorted(left)}{said}")
     finally:
         driver.send_signal(signal.SIGINT)
         try:
@@ -293,6 +295,41 @@ def test_a_crash_while_running_still_shows_its_traceback():
     crash = DISGUISED.replace("except KeyboardInterrupt:", "finally:")
     proc = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "Unable to convert call argument" in proc.stderr, proc.stderr[-2000:]
+
+
+# A node busy in a callback when Ctrl-C comes: the interrupt must not land inside the callback (nor inside
+# rclpy's code around it), where it left a handle marked in use once, and with it the DDS participant
+# and its shared-memory segments after the process had exited with status 0.
+BUSY = """
+import sys, time
+from semcom_ros.nodes.base import SemcomNode
+from semcom_ros.nodes.process import run_node
+
+class Sleeper(SemcomNode):
+    def __init__(self):
+        super().__init__("sleeper")
+        self.create_timer(0.01, self.work)
+        print("running", flush=True)
+
+    def work(self):
+        try:
+            time.sleep(0.2)
+        except KeyboardInterrupt:
+            print("interrupted inside a callback", flush=True)
+            raise
+
+run_node(Sleeper, sys.argv[1:])
+"""
+
+
+def test_ctrl_c_while_spinning_ends_the_executor_between_callbacks():
+    proc = subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "running"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, (proc.returncode, err[-2000:])
+    assert "interrupted inside a callback" not in out
 
 
 def test_the_teardown_waits_for_the_signal_threads_shutdown_and_not_forever():

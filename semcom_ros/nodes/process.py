@@ -13,6 +13,7 @@ import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.logging import get_logger
 from rclpy.node import Node
+from rclpy.signals import SignalHandlerOptions, get_current_signal_handlers_options
 
 from .base import use_packaged_dds_profile
 
@@ -40,7 +41,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     executor was doing when the context went away ends quietly with status 0.
     """
     use_packaged_dds_profile()
-    signalled = watch_sigint()      # before rclpy.init, whose signal handler chains to this one
+    sigint = SigintWatch()      # before rclpy.init, whose signal handler chains to this one
     rclpy.init(args=args)
     context = rclpy.get_default_context()
     executor = SingleThreadedExecutor()
@@ -50,6 +51,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     try:
         node = node_factory()    # a managed node with autostart configures and activates here, or says why not
         executor.add_node(node)
+        sigint.spinning = True
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):
         interrupted = True
@@ -57,7 +59,7 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
         # Ctrl-C raced the executor: with the context gone (e.g. RCLError creating a wait set), or
         # KeyboardInterrupt raised inside rclpy's C++ while it built a message, which pybind11 hands
         # on as a RuntimeError ("Unable to convert call argument '0' to Python object"): a clean stop
-        interrupted = signalled()
+        interrupted = sigint.seen
         if context.ok() and not interrupted:
             if node is not None:        # a crash while running: keep the traceback
                 raise
@@ -75,20 +77,28 @@ def run_node(node_factory: Callable[[], Node], args: list[str] | None = None) ->
     leave(1 if failed else 0)
 
 
-def watch_sigint() -> Callable[[], bool]:
-    """Python's own Ctrl-C handler (KeyboardInterrupt), remembering that it ran.
+class SigintWatch:
+    """Python's Ctrl-C handler, except that while the executor spins it only records the Ctrl-C.
 
-    The KeyboardInterrupt can surface disguised as another exception (see ``run_node``); whether
-    a Ctrl-C arrived cannot be read from the exception, so it is recorded when it arrives.
+    A KeyboardInterrupt raised at whatever bytecode the main thread is running can land inside
+    rclpy's own code: pybind11 hands it on as a RuntimeError when rclpy's C++ was building a
+    message, or it skips the release of a handle in use, which then keeps the node, and the DDS
+    participant with its shared-memory segments, alive past the process. While spinning, rclpy's
+    signal thread already wakes the executor and shuts the context down, so the executor ends
+    between callbacks; before that (imports, model loading), Ctrl-C still interrupts at once.
     """
-    seen = []
 
-    def handler(signum, frame):
-        seen.append(signum)
+    def __init__(self):
+        self.seen = False
+        self.spinning = False
+        signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame):
+        self.seen = True
+        if self.spinning and get_current_signal_handlers_options() in (SignalHandlerOptions.ALL,
+                                                                        SignalHandlerOptions.SIGINT):
+            return
         signal.default_int_handler(signum, frame)
-
-    signal.signal(signal.SIGINT, handler)
-    return lambda: bool(seen)
 
 
 def leave(status: int) -> None:
@@ -126,6 +136,9 @@ def teardown(executor, node, quiet: bool) -> None:
     for step in steps:
         try:
             step()
-        except Exception:
+        except Exception as exc:
             if not quiet and rclpy.ok():
                 raise
+            if not quiet:       # after a shutdown: one line, so a step that left something behind is known
+                print(f"semcom_ros teardown: {getattr(step, '__qualname__', step)} failed: {exc!r}",
+                      file=sys.stderr, flush=True)
