@@ -95,8 +95,9 @@ class SigintWatch:
 
     def _handler(self, signum, frame):
         self.seen = True
-        if self.spinning and get_current_signal_handlers_options() in (SignalHandlerOptions.ALL,
-                                                                        SignalHandlerOptions.SIGINT):
+        rclpy_handles_it = get_current_signal_handlers_options() in (SignalHandlerOptions.ALL,
+                                                                     SignalHandlerOptions.SIGINT)
+        if self.spinning and rclpy_handles_it:
             return
         signal.default_int_handler(signum, frame)
 
