@@ -280,14 +280,19 @@ run_node(Converting, sys.argv[1:])
 """
 
 
-def test_ctrl_c_disguised_as_another_exception_by_rclpy_is_still_a_clean_stop():
-    proc = subprocess.Popen([sys.executable, "-c", DISGUISED], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def interrupt_when_running(script: str, after: float) -> tuple[int, str, str]:
+    """Start ``script``, Ctrl-C it ``after`` seconds past its "running" line; its status, stdout, stderr."""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "running"
-    time.sleep(0.3)
+    time.sleep(after)
     proc.send_signal(signal.SIGINT)
-    err = proc.communicate(timeout=60)[1]
-    assert proc.returncode == 0 and "Traceback" not in err, (proc.returncode, err[-2000:])
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out, err
+
+
+def test_ctrl_c_disguised_as_another_exception_by_rclpy_is_still_a_clean_stop():
+    status, _, err = interrupt_when_running(DISGUISED, after=0.3)
+    assert status == 0 and "Traceback" not in err, (status, err[-2000:])
 
 
 def test_a_crash_while_running_still_shows_its_traceback():
@@ -323,12 +328,8 @@ run_node(Sleeper, sys.argv[1:])
 
 
 def test_ctrl_c_while_spinning_ends_the_executor_between_callbacks():
-    proc = subprocess.Popen([sys.executable, "-c", BUSY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    assert proc.stdout.readline().strip() == "running"
-    time.sleep(0.5)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0 and "Traceback" not in err, (proc.returncode, err[-2000:])
+    status, out, err = interrupt_when_running(BUSY, after=0.5)
+    assert status == 0 and "Traceback" not in err, (status, err[-2000:])
     assert "interrupted inside a callback" not in out
 
 
